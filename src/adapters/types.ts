@@ -1,0 +1,227 @@
+/**
+ * The contract between the runtime-free core and a runtime: everything the server needs from the
+ * outside world (sockets, TLS, processes, KV, DNS, clocks, signals, files). `deno/` implements it
+ * on Deno, `memory/` in-process for tests.
+ */
+
+/** A socket address. */
+export interface Address {
+  hostname: string;
+  port: number;
+}
+
+/** A certificate and its key, PEM encoded. */
+export interface CertificatePair {
+  cert: string;
+  key: string;
+}
+
+/** How a TLS server presents itself: a default certificate and others chosen by SNI name. */
+export interface ServerTlsOptions {
+  /** Used when the client sends no SNI or an unknown one. */
+  default: CertificatePair;
+  /** Certificates by host name (lower case); a `*.domain` key matches one label. */
+  byName?: Record<string, CertificatePair>;
+  /** ALPN protocols offered (for XEP-0368 direct TLS: "xmpp-client", "xmpp-server"). */
+  alpnProtocols?: string[];
+}
+
+/** How a TLS client checks the server. */
+export interface ClientTlsOptions {
+  /** The name sent as SNI and checked against the certificate. */
+  serverName: string;
+  /** Extra trusted CA certificates (PEM). */
+  caCerts?: string[];
+  alpnProtocols?: string[];
+}
+
+/** What the TLS layer knows about an established TLS session. */
+export interface TlsInfo {
+  /** The SNI name the client asked for (server side), if any. */
+  serverName?: string;
+  /** DER bytes of the certificate this side presented (for tls-server-end-point), if known. */
+  localCertificate?: Uint8Array;
+  /** DER bytes of the peer's certificate, if it presented one. */
+  peerCertificate?: Uint8Array;
+  /** The negotiated ALPN protocol, if any. */
+  alpnProtocol?: string;
+}
+
+/**
+ * A byte stream, event driven (no `for await`: it costs memory per connection). Writes are
+ * buffered and coalesced by the adapter; `onData` callbacks are invoked in order.
+ */
+export interface Connection {
+  readonly remote: Address;
+  readonly local: Address;
+  /** True once the stream runs over TLS (direct TLS or after `startTls`). */
+  readonly secure: boolean;
+  /** Present when secure. */
+  readonly tls: TlsInfo | undefined;
+  /** Sets the data callback (replacing any previous one). */
+  onData(callback: (chunk: Uint8Array) => void): void;
+  /** Called once when the stream ends, with the error that ended it if any. */
+  onClose(callback: (error?: Error) => void): void;
+  write(data: string | Uint8Array): void;
+  /** Stops `onData` until `resume()` (backpressure, or before a TLS upgrade). */
+  pause(): void;
+  resume(): void;
+  /**
+   * Upgrades this accepted connection to TLS as the server (XMPP STARTTLS): call after writing
+   * `<proceed/>`; resolves once the handshake is done. No data is delivered in between.
+   */
+  startTlsServer(options: ServerTlsOptions): Promise<void>;
+  /** Upgrades this outgoing connection to TLS as the client. */
+  startTlsClient(options: ClientTlsOptions): Promise<void>;
+  /** Flushes pending writes, then closes. */
+  close(): void;
+}
+
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  /** When set, every accepted connection is TLS from the first byte (direct TLS). */
+  tls?: ServerTlsOptions;
+}
+
+export interface Listener {
+  readonly address: Address;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  hostname: string;
+  port: number;
+  /** When set, TLS from the first byte. */
+  tls?: ClientTlsOptions;
+  /** Gives up after this many milliseconds (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface NetAdapter {
+  listen(options: ListenOptions, onConnection: (conn: Connection) => void): Promise<Listener>;
+  connect(options: ConnectOptions): Promise<Connection>;
+}
+
+/** A child process with piped standard streams. */
+export interface ChildProcess {
+  readonly pid: number;
+  onStdout(callback: (chunk: Uint8Array) => void): void;
+  onStderr(callback: (chunk: Uint8Array) => void): void;
+  writeStdin(data: string | Uint8Array): void;
+  /** Resolves with the exit code (or signal number + 128) when the process ends. */
+  readonly exited: Promise<number>;
+  kill(signal?: "SIGTERM" | "SIGKILL"): void;
+}
+
+export interface SpawnOptions {
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export interface ProcessAdapter {
+  spawn(command: string, options?: SpawnOptions): ChildProcess;
+  /** The path of the running runtime executable (to start a child jabberd). */
+  execPath(): string;
+}
+
+/** A KV key, as Deno KV has them. */
+export type KvKey = readonly (string | number | bigint | boolean | Uint8Array)[];
+
+export interface KvEntry<T = unknown> {
+  key: KvKey;
+  value: T | null;
+  /** null when the key does not exist. */
+  versionstamp: string | null;
+}
+
+export interface KvListSelector {
+  prefix?: KvKey;
+  start?: KvKey;
+  end?: KvKey;
+}
+
+export interface KvListOptions {
+  limit?: number;
+  reverse?: boolean;
+}
+
+/** A batch of mutations applied all at once, failing if a check does not hold. */
+export interface KvAtomic {
+  check(key: KvKey, versionstamp: string | null): KvAtomic;
+  set(key: KvKey, value: unknown): KvAtomic;
+  delete(key: KvKey): KvAtomic;
+  commit(): Promise<{ ok: boolean }>;
+}
+
+/** The subset of Deno KV the server uses; values are structured-cloneable. */
+export interface KvStore {
+  get<T = unknown>(key: KvKey): Promise<KvEntry<T>>;
+  /** At most 10 keys, as Deno KV. */
+  getMany<T = unknown>(keys: KvKey[]): Promise<KvEntry<T>[]>;
+  list<T = unknown>(selector: KvListSelector, options?: KvListOptions): AsyncIterable<KvEntry<T>>;
+  atomic(): KvAtomic;
+  close(): void;
+}
+
+export interface KvAdapter {
+  /** `path` is a file, `:memory:`, or a remote KV URL passed through to the runtime. */
+  open(path: string): Promise<KvStore>;
+}
+
+export interface SrvRecord {
+  target: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+export interface DnsAdapter {
+  resolveSrv(name: string): Promise<SrvRecord[]>;
+  resolveAddresses(name: string): Promise<string[]>;
+}
+
+export type TimerId = number;
+
+/** Time, behind an interface so tests can move it by hand. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+  setInterval(callback: () => void, ms: number): TimerId;
+  clearInterval(id: TimerId): void;
+}
+
+export type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP";
+
+export interface SignalAdapter {
+  /** Listens for a signal; returns a function that stops listening. */
+  on(signal: SignalName, callback: () => void): () => void;
+}
+
+export interface FileAdapter {
+  readTextFile(path: string): Promise<string>;
+  writeTextFile(path: string, text: string, options?: { append?: boolean }): Promise<void>;
+  /** Size in bytes, or undefined when the file does not exist. */
+  size(path: string): Promise<number | undefined>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+}
+
+/** Everything the core gets from its runtime, bundled so it is passed in one argument. */
+export interface Adapters {
+  net: NetAdapter;
+  process: ProcessAdapter;
+  kv: KvAdapter;
+  dns: DnsAdapter;
+  clock: Clock;
+  signals: SignalAdapter;
+  files: FileAdapter;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Writes a line (already terminated) to standard error / standard output. */
+  stderr(text: string): void;
+  stdout(text: string): void;
+}

@@ -1,0 +1,55 @@
+/**
+ * The command-line interface: parses the arguments and runs a command. Runtime-free: `main.ts`
+ * passes the Deno adapters in, tests pass the memory ones.
+ */
+import type { Adapters } from "../adapters/types.ts";
+import { NAME, VERSION } from "../version.ts";
+import { parseArgs } from "./args.ts";
+import { runCheck } from "./check.ts";
+import { COMMAND_HELP, USAGE } from "./help.ts";
+import { runStart, type StartHooks } from "./start.ts";
+import { runTree } from "./tree.ts";
+
+export interface CliContext {
+  adapters: Adapters;
+  /** Adapters with no side effects, for `tree` (it builds the real tree without real I/O). */
+  dryAdapters: () => Adapters;
+  /** For `start`: called once the server runs, with a function that stops it. */
+  start?: StartHooks;
+}
+
+/** Runs a command; resolves with the process exit code. */
+export async function runCli(args: readonly string[], context: CliContext): Promise<number> {
+  const parsed = parseArgs(args);
+  const { adapters } = context;
+  if (parsed.problems.length > 0) {
+    for (const problem of parsed.problems) adapters.stderr(problem + "\n");
+    return 2;
+  }
+  if (parsed.command === undefined || parsed.command === "help") {
+    (parsed.command === undefined && !parsed.help ? adapters.stderr : adapters.stdout)(USAGE);
+    return parsed.command === undefined && !parsed.help ? 2 : 0;
+  }
+  const help = COMMAND_HELP[parsed.command];
+  if (help === undefined) {
+    adapters.stderr(`Unknown command "${parsed.command}"; run jabberd --help for the list\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    adapters.stdout(help);
+    return 0;
+  }
+  switch (parsed.command) {
+    case "version":
+      adapters.stdout(`${NAME} ${VERSION}\n`);
+      return 0;
+    case "check":
+      return await runCheck(parsed.config, adapters);
+    case "tree":
+      return await runTree(parsed.config, adapters, context.dryAdapters());
+    case "start":
+      return await runStart(parsed.config, adapters, context.start);
+    default:
+      return 2;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Finds and loads the config the way `start`, `check` and `tree` all do: `-c FILE`, else
+ * `$JABBERD_CONFIG`, else the embedded default (DESIGN "The config file").
+ */
+import type { Adapters } from "../adapters/types.ts";
+import {
+  type Config,
+  DEFAULT_CONFIG,
+  loadConfig,
+  loadConfigText,
+  type Problem,
+} from "../config/mod.ts";
+import { builtinModules } from "../modules/mod.ts";
+
+export interface ConfigSource {
+  /** A sentence saying where the config came from, for the log. */
+  description: string;
+  config: Config | undefined;
+  problems: Problem[];
+}
+
+export const EMBEDDED_CONFIG_NAME = "(embedded default config)";
+
+export async function readConfig(
+  option: string | undefined,
+  adapters: Adapters,
+): Promise<ConfigSource> {
+  const io = {
+    readTextFile: (path: string) => adapters.files.readTextFile(path),
+    env: (name: string) => adapters.env(name),
+    modules: builtinModules,
+  };
+  const fromEnv = adapters.env("JABBERD_CONFIG");
+  const path = option ?? (fromEnv || undefined);
+  if (path !== undefined) {
+    const { config, problems } = await loadConfig(path, io);
+    const how = option !== undefined ? "given with -c" : "from $JABBERD_CONFIG";
+    return { description: `Using config file ${path} (${how})`, config, problems };
+  }
+  const { config, problems } = await loadConfigText(DEFAULT_CONFIG, EMBEDDED_CONFIG_NAME, io);
+  return {
+    description: "Using the embedded default config (no -c and no $JABBERD_CONFIG)",
+    config,
+    problems,
+  };
+}

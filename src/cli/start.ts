@@ -1,0 +1,71 @@
+/**
+ * `jabberd start`: validates the config, starts every section, and runs until SIGTERM/SIGINT
+ * (a clean stop: listeners closed, queued XDB writes flushed). SIGHUP re-reads the config,
+ * validating first: a bad file changes nothing and the log says why.
+ */
+import type { Adapters } from "../adapters/types.ts";
+import { formatProblem, optionReader } from "../config/mod.ts";
+import { Server } from "../server/server.ts";
+import { Element } from "../xml/element.ts";
+import { NAME, VERSION } from "../version.ts";
+import { readConfig } from "./read_config.ts";
+
+export interface StartHooks {
+  /** Called once the server runs (tests use it to reach the server). */
+  onStarted?(server: Server): void;
+}
+
+export async function runStart(
+  option: string | undefined,
+  adapters: Adapters,
+  hooks: StartHooks = {},
+): Promise<number> {
+  const source = await readConfig(option, adapters);
+  const errors = source.problems.filter((p) => p.severity === "error");
+  for (const problem of source.problems) adapters.stderr(formatProblem(problem) + "\n");
+  if (!source.config || errors.length > 0) {
+    adapters.stderr(`${source.description}: it has ${errors.length} error(s); not starting\n`);
+    return 1;
+  }
+  const server = new Server({ adapters, options: optionReader });
+  const log = (type: string, text: string) =>
+    server.router.deliver(new Element("log", { type, from: "jabberd" }, [text]));
+  await server.start(source.config);
+  log("notice", source.description);
+  log("notice", `${NAME} ${VERSION} started`);
+  hooks.onStarted?.(server);
+
+  return await new Promise<number>((resolve) => {
+    let busy: Promise<unknown> = Promise.resolve();
+    const serially = (task: () => Promise<unknown>) => busy = busy.then(task, task);
+    const stopListening: (() => void)[] = [];
+    const stop = (signal: string) =>
+      serially(async () => {
+        for (const off of stopListening.splice(0)) off();
+        log("notice", `Stopping on ${signal}`);
+        await server.stop();
+        resolve(0);
+      });
+    const reload = () =>
+      serially(async () => {
+        const next = await readConfig(option, adapters);
+        const problems = next.problems.filter((p) => p.severity === "error");
+        if (!next.config || problems.length > 0) {
+          log("error", `SIGHUP: the config has ${problems.length} error(s); nothing changed`);
+          for (const problem of problems) log("error", formatProblem(problem));
+          return;
+        }
+        const summary = await server.reload(next.config);
+        log(
+          "notice",
+          `SIGHUP: config reloaded; started [${summary.started}], stopped [${summary.stopped}], ` +
+            `restarted [${summary.restarted}], unchanged [${summary.unchanged}]`,
+        );
+      });
+    stopListening.push(
+      adapters.signals.on("SIGTERM", () => stop("SIGTERM")),
+      adapters.signals.on("SIGINT", () => stop("SIGINT")),
+      adapters.signals.on("SIGHUP", reload),
+    );
+  });
+}

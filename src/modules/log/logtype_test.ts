@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import type { ValidationContext } from "../../server/module_api.ts";
+import { type Element, xml } from "../../xml/element.ts";
+import { acceptedTypes, logtypeModule } from "./logtype.ts";
+import { stderrModule } from "./stderr.ts";
+import { logSection } from "./testing.ts";
+
+function problemsOf(element: Element): string[] {
+  const problems: string[] = [];
+  const context: ValidationContext = {
+    problem: (_at, message) => problems.push(message),
+    warning: () => {},
+  };
+  logtypeModule.validate!(element, context);
+  return problems;
+}
+
+const ALL = ["debug", "info", "notice", "warn", "error", "alert"];
+
+async function written(...logtypes: Element[]): Promise<string[]> {
+  const { memory, log, section } = await logSection([
+    ...logtypes.map((element) => [logtypeModule, element] as [typeof logtypeModule, Element]),
+    [stderrModule, xml("stderr")],
+  ]);
+  for (const type of ALL) log(type, "x");
+  await section.stop();
+  return memory.output.stderr.map((line) => line.split(" ")[2]);
+}
+
+Deno.test("<logtype>warn</logtype> lets only warn lines reach the sinks", async () => {
+  assert.deepEqual(await written(xml("logtype", {}, "warn")), ["warn"]);
+});
+
+Deno.test("several <logtype> elements in one section add up", async () => {
+  assert.deepEqual(
+    await written(xml("logtype", {}, "warn"), xml("logtype", {}, "alert")),
+    ["warn", "alert"],
+  );
+});
+
+Deno.test("<logtype min=notice/> takes notice and every more severe level", async () => {
+  assert.deepEqual(await written(xml("logtype", { min: "notice" })), [
+    "notice",
+    "warn",
+    "error",
+    "alert",
+  ]);
+});
+
+Deno.test("an empty <logtype/> takes every level", async () => {
+  assert.deepEqual(await written(xml("logtype")), ALL);
+});
+
+Deno.test("<logtype> answers skip: a filtered line does not reach the section's sinks", async () => {
+  const { memory, log, section, fallback } = await logSection([
+    [logtypeModule, xml("logtype", {}, "error")],
+    [stderrModule, xml("stderr")],
+  ]);
+  log("debug", "noise");
+  assert.deepEqual(memory.output.stderr, []);
+  // Nobody took it, so the router's fallback has it (see the report about `skip` for logs).
+  assert.equal(fallback.length, 1);
+  await section.stop();
+});
+
+Deno.test("acceptedTypes() reads a list separated by spaces or commas", () => {
+  assert.deepEqual([...acceptedTypes(xml("logtype", {}, "warn, error alert")) as Set<string>], [
+    "warn",
+    "error",
+    "alert",
+  ]);
+});
+
+Deno.test("logtypeModule.validate() refuses a level that does not exist", () => {
+  assert.deepEqual(problemsOf(xml("logtype", {}, "warn")), []);
+  assert.deepEqual(problemsOf(xml("logtype", {}, "record")), [
+    'Unknown log type "record"; use one of debug, info, notice, warn, error, alert',
+  ]);
+  assert.deepEqual(problemsOf(xml("logtype", { min: "fatal" })), [
+    'Unknown log type "fatal"; use one of debug, info, notice, warn, error, alert',
+  ]);
+});

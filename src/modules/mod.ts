@@ -1,0 +1,14 @@
+/**
+ * Every built-in module, in one list: the composition is explicit here and nothing registers
+ * itself on import (the xmpp.js way).
+ */
+import type { ModuleDefinition } from "../server/module_api.ts";
+import { baseModules } from "./base/mod.ts";
+import { logModules } from "./log/mod.ts";
+import { xdbModules } from "./xdb/mod.ts";
+
+export const builtinModules: readonly ModuleDefinition[] = [
+  ...baseModules,
+  ...logModules,
+  ...xdbModules,
+];

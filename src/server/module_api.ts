@@ -1,0 +1,129 @@
+/**
+ * The module API (DESIGN "The module API"): the one door through which every module, built-in or
+ * loaded, reaches the server. Everything registered through it is undone when the module unloads.
+ */
+import type { Adapters, TimerId } from "../adapters/types.ts";
+import type { Handler, Phase } from "../tree/handler.ts";
+import type { Packet } from "../tree/packet.ts";
+import type { Element } from "../xml/element.ts";
+
+/** The three kinds of config section. */
+export type SectionKind = "service" | "xdb" | "log";
+
+/** Log levels, from least to most severe (jabberd 1.4's `notice`/`warn`/`alert` included). */
+export type LogLevel = "debug" | "info" | "notice" | "warn" | "error" | "alert";
+
+export const LOG_LEVELS: readonly LogLevel[] = [
+  "debug",
+  "info",
+  "notice",
+  "warn",
+  "error",
+  "alert",
+];
+
+/** Sends `<log type=level from=host>` packets through the tree. */
+export interface Logger {
+  /** `host` is what the line is about (the log packet's `from`); default the section's id. */
+  log(level: LogLevel, text: string, host?: string): void;
+  debug(text: string, host?: string): void;
+  info(text: string, host?: string): void;
+  notice(text: string, host?: string): void;
+  warn(text: string, host?: string): void;
+  error(text: string, host?: string): void;
+  alert(text: string, host?: string): void;
+}
+
+/**
+ * Reads and writes XDB through `<xdb>` packets (ROUTING.md, "xdb"). `owner` is `user@host` or
+ * `host`; `ns` names the data. Every call settles: a reply, an error reply, or a timeout error.
+ */
+export interface XdbClient {
+  /** The stored element for owner+ns, or undefined when nothing is stored. */
+  get(owner: string, ns: string): Promise<Element | undefined>;
+  /** Replaces the stored element (undefined removes it). */
+  set(owner: string, ns: string, data: Element | undefined): Promise<void>;
+  /**
+   * Inserts one child item, or replaces the child that `match` selects (`item?jid=a@b`:
+   * the first child named `item` whose `jid` attribute is `a@b`). Without `match`, appends.
+   */
+  insert(owner: string, ns: string, item: Element, match?: string): Promise<void>;
+  /** Removes the child that `match` selects. */
+  remove(owner: string, ns: string, match: string): Promise<void>;
+}
+
+/** Timers that are cleared when the module unloads. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+  setInterval(callback: () => void, ms: number): TimerId;
+  clearInterval(id: TimerId): void;
+  now(): number;
+}
+
+/**
+ * Typed reads of a module's settings, from its element's attributes or child elements' text
+ * (`<cache timeout="30s"/>` or `<cache><timeout>30s</timeout></cache>`). A value that does not
+ * parse throws; `check` has already reported it through the module's validator.
+ */
+export interface OptionReader {
+  string(name: string, fallback?: string): string | undefined;
+  integer(name: string, fallback?: number): number | undefined;
+  boolean(name: string, fallback?: boolean): boolean | undefined;
+  /** Milliseconds, from `30s`, `5m`, `1h`, `250ms`, `2d`. */
+  duration(name: string, fallback?: number): number | undefined;
+  /** Bytes, from `256KiB`, `10MiB`, `1GiB`, `512B`, `1kB` (SI units are 1000). */
+  size(name: string, fallback?: number): number | undefined;
+}
+
+export interface ModuleApi {
+  /** The section's id; it is also a routable host. */
+  readonly id: string;
+  readonly section: SectionKind;
+  /** This module's element from the config file. */
+  readonly config: Element;
+  readonly options: OptionReader;
+  readonly adapters: Adapters;
+  /** Resolves a path as written in the config, relative to the config file's folder. */
+  resolvePath(path: string): string;
+  /** Puts a handler on the section's chain. */
+  handle(phase: Phase, handler: Handler): void;
+  /** Listens to an event fired in this section; higher priority runs first. */
+  hook<T>(event: string, handler: (data: T) => unknown, priority?: number): void;
+  /** Runs an event's hooks in priority order until one returns something other than undefined. */
+  fire<T>(event: string, data: T): unknown;
+  /** Sends a packet into the tree. */
+  deliver(packet: Element | Packet, cause?: Packet): void;
+  /** Registers the section for a host pattern (`example.org`, `*.example.org`, `*`). */
+  addHost(pattern: string): void;
+  removeHost(pattern: string): void;
+  /** Registers the section as the default route for its kinds (`<uplink/>`). */
+  addUplink(): void;
+  readonly xdb: XdbClient;
+  readonly log: Logger;
+  readonly timer: Timers;
+  /** Runs when the module unloads, after its handlers, hooks, hosts and timers are gone. */
+  onUnload(callback: () => void | Promise<void>): void;
+}
+
+/** Where a validator reports what is wrong; each problem carries the element's position. */
+export interface ValidationContext {
+  /** A mistake: `check` fails and the server does not start. */
+  problem(at: Element, message: string): void;
+  /** Legal but probably not meant. */
+  warning(at: Element, message: string): void;
+}
+
+/** What a module file provides. Nothing registers itself on import. */
+export interface ModuleDefinition {
+  /**
+   * The element that turns the module on: a local name without namespace for base modules
+   * (`host`, `kv`), or a namespace for components (`jabberd:config:c2s`).
+   */
+  readonly element: string;
+  /** The sections it may appear in. */
+  readonly sections: readonly SectionKind[];
+  /** Checks the element's settings; `check` runs every validator before anything starts. */
+  validate?(element: Element, context: ValidationContext): void;
+  register(api: ModuleApi): void | Promise<void>;
+}

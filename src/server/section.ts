@@ -1,0 +1,226 @@
+/**
+ * One running config section (`<service>`, `<xdb>` or `<log>`): an instance on the router, the
+ * modules its elements turned on, and the `ModuleApi` each of them gets. Everything a module
+ * registers goes through here, so stopping the section undoes all of it.
+ */
+import type { Adapters, TimerId } from "../adapters/types.ts";
+import type { Chain } from "../tree/chain.ts";
+import { UPLINK } from "../tree/delivery_tree.ts";
+import type { Handler, Phase } from "../tree/handler.ts";
+import { Packet, type PacketKind } from "../tree/packet.ts";
+import type { Router } from "../tree/router.ts";
+import { Element } from "../xml/element.ts";
+import { Events } from "./events.ts";
+import type {
+  Logger,
+  LogLevel,
+  ModuleApi,
+  ModuleDefinition,
+  OptionReader,
+  SectionKind,
+  Timers,
+} from "./module_api.ts";
+import { XdbRequests } from "./xdb_client.ts";
+
+/** The packet kinds each section kind receives for the hosts it registers. */
+export const SECTION_PACKET_KINDS: Record<SectionKind, readonly PacketKind[]> = {
+  service: ["normal", "route"],
+  xdb: ["xdb"],
+  log: ["log"],
+};
+
+export interface SectionOptions {
+  id: string;
+  kind: SectionKind;
+  router: Router;
+  adapters: Adapters;
+  /** The folder of the config file that declared the section. */
+  configDir: string;
+  /** Makes the typed option reader for a module's element. */
+  options?: (element: Element) => OptionReader;
+  /** How long an XDB request waits for its reply (default 10 s). */
+  xdbTimeoutMs?: number;
+}
+
+type Undo = () => void | Promise<void>;
+
+export class Section {
+  readonly id: string;
+  readonly kind: SectionKind;
+  readonly #options: SectionOptions;
+  readonly #chain: Chain;
+  readonly #events = new Events();
+  readonly #xdb: XdbRequests;
+  /** What to undo when the section stops, newest last (undone in reverse). */
+  readonly #undo: Undo[] = [];
+  #stopped = false;
+
+  constructor(options: SectionOptions) {
+    this.id = options.id;
+    this.kind = options.kind;
+    this.#options = options;
+    this.#chain = options.router.addInstance(options.id);
+    const router = options.router;
+    this.#xdb = new XdbRequests({
+      from: options.id,
+      deliver: (element) => router.deliver(element),
+      clock: options.adapters.clock,
+      timeoutMs: options.xdbTimeoutMs,
+    });
+    // XDB replies come back to the section id; take them before any module sees them.
+    this.#chain.add("precond", (packet) => {
+      if (packet.element.name !== "xdb" || packet.kind !== "normal") return "pass";
+      if (packet.host !== this.id) return "pass";
+      if (!this.#xdb.handleReply(packet)) {
+        this.#log("debug", `Ignored a late or unknown XDB reply ${packet.element.attrs.id}`);
+      }
+      return "done";
+    }, "xdb-replies");
+  }
+
+  /** The handlers on this section's chain, in run order (for `jabberd tree`). */
+  handlers(): { phase: Phase; label: string }[] {
+    return this.#chain.describe();
+  }
+
+  /** Runs a module's `register(api)` with an API bound to this section. */
+  async load(definition: ModuleDefinition, element: Element): Promise<void> {
+    await definition.register(this.#api(element));
+  }
+
+  /** Unloads every module: handlers, hooks, hosts and timers first, then onUnload callbacks. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#options.router.removeInstance(this.id);
+    this.#xdb.cancelAll(`Section ${this.id} stopped`);
+    const undo = this.#undo.splice(0).reverse();
+    for (const step of undo) {
+      try {
+        await step();
+      } catch (error) {
+        this.#log("error", `Error while stopping section ${this.id}: ${describe(error)}`);
+      }
+    }
+  }
+
+  #api(element: Element): ModuleApi {
+    const section = this;
+    const { router, adapters } = this.#options;
+    const kinds = SECTION_PACKET_KINDS[this.kind];
+    const unloadCallbacks: Undo[] = [];
+    const timers = new Set<TimerId>();
+    const clock = adapters.clock;
+    // onUnload callbacks run after everything else this module registered is gone.
+    this.#undo.push(async () => {
+      for (const callback of unloadCallbacks.reverse()) await callback();
+    });
+    this.#undo.push(() => {
+      for (const id of timers) clock.clearTimeout(id);
+      timers.clear();
+    });
+    const timer: Timers = {
+      setTimeout(callback, ms) {
+        const id = clock.setTimeout(() => {
+          timers.delete(id);
+          callback();
+        }, ms);
+        timers.add(id);
+        return id;
+      },
+      clearTimeout(id) {
+        timers.delete(id);
+        clock.clearTimeout(id);
+      },
+      setInterval(callback, ms) {
+        const id = clock.setInterval(callback, ms);
+        timers.add(id);
+        return id;
+      },
+      clearInterval(id) {
+        timers.delete(id);
+        clock.clearInterval(id);
+      },
+      now: () => clock.now(),
+    };
+    const options = this.#options.options?.(element) ?? missingOptions;
+    return {
+      id: this.id,
+      section: this.kind,
+      config: element,
+      options,
+      adapters,
+      resolvePath: (path) => resolvePath(this.#options.configDir, path),
+      handle(phase: Phase, handler: Handler) {
+        section.#undo.push(section.#chain.add(phase, handler, element.local));
+      },
+      hook(event, handler, priority) {
+        section.#undo.push(section.#events.hook(event, handler, priority));
+      },
+      fire: (event, data) => this.#events.fire(event, data),
+      deliver: (packet: Element | Packet, cause?: Packet) => router.deliver(packet, cause),
+      addHost(pattern) {
+        for (const kind of kinds) router.tree.insert(kind, pattern, section.id);
+        section.#undo.push(() => {
+          for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
+        });
+      },
+      removeHost(pattern) {
+        for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
+      },
+      addUplink() {
+        this.addHost(UPLINK);
+      },
+      xdb: this.#xdb,
+      log: this.#logger(),
+      timer,
+      onUnload(callback) {
+        unloadCallbacks.push(callback);
+      },
+    };
+  }
+
+  #logger(): Logger {
+    const log = (level: LogLevel, text: string, host?: string) => this.#log(level, text, host);
+    return {
+      log,
+      debug: (text, host) => log("debug", text, host),
+      info: (text, host) => log("info", text, host),
+      notice: (text, host) => log("notice", text, host),
+      warn: (text, host) => log("warn", text, host),
+      error: (text, host) => log("error", text, host),
+      alert: (text, host) => log("alert", text, host),
+    };
+  }
+
+  #log(level: LogLevel, text: string, host?: string): void {
+    const element = new Element("log", { type: level, from: host ?? this.id }, [text]);
+    // A log line is never caused by the packet being handled: it starts its own line of hops.
+    this.#options.router.deliver(new Packet(element));
+  }
+}
+
+/** Used when the section was built without an option reader (tests of bare modules). */
+const missingOptions: OptionReader = {
+  string: (_name, fallback) => fallback,
+  integer: (_name, fallback) => fallback,
+  boolean: (_name, fallback) => fallback,
+  duration: (_name, fallback) => fallback,
+  size: (_name, fallback) => fallback,
+};
+
+/** Joins a config-relative path (POSIX style; absolute paths and URLs are kept as they are). */
+export function resolvePath(base: string, path: string): string {
+  if (path.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(path) || base === "") return path;
+  const parts = base.split("/");
+  for (const part of path.split("/")) {
+    if (part === "..") {
+      if (parts.length > 1 || parts[0] !== "") parts.pop();
+    } else if (part !== "." && part !== "") parts.push(part);
+  }
+  return parts.join("/") || ".";
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
