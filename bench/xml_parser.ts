@@ -304,4 +304,5 @@ if (import.meta.main) {
   );
   for (const c of missed) console.log(`  MISSED: ${JSON.stringify(c.input)}`);
   for (const c of stricter) console.log(`  only ours refuses: ${JSON.stringify(c.input)}`);
+  if (missed.length > 0) throw new Error("The stream parser accepts input that saxes refuses");
 }

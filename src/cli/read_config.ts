@@ -6,6 +6,7 @@ import type { Adapters } from "../adapters/types.ts";
 import {
   type Config,
   DEFAULT_CONFIG,
+  DEFAULT_CONFIG_PATH,
   loadConfig,
   loadConfigText,
   type Problem,
@@ -19,8 +20,6 @@ export interface ConfigSource {
   problems: Problem[];
 }
 
-export const EMBEDDED_CONFIG_NAME = "(embedded default config)";
-
 export async function readConfig(
   option: string | undefined,
   adapters: Adapters,
@@ -28,16 +27,20 @@ export async function readConfig(
   const io = {
     readTextFile: (path: string) => adapters.files.readTextFile(path),
     env: (name: string) => adapters.env(name),
-    modules: builtinModules,
   };
   const fromEnv = adapters.env("JABBERD_CONFIG");
   const path = option ?? (fromEnv || undefined);
   if (path !== undefined) {
-    const { config, problems } = await loadConfig(path, io);
+    const { config, problems } = await loadConfig(path, io, builtinModules);
     const how = option !== undefined ? "given with -c" : "from $JABBERD_CONFIG";
     return { description: `Using config file ${path} (${how})`, config, problems };
   }
-  const { config, problems } = await loadConfigText(DEFAULT_CONFIG, EMBEDDED_CONFIG_NAME, io);
+  const { config, problems } = await loadConfigText(
+    DEFAULT_CONFIG,
+    DEFAULT_CONFIG_PATH,
+    io,
+    builtinModules,
+  );
   return {
     description: "Using the embedded default config (no -c and no $JABBERD_CONFIG)",
     config,

@@ -49,7 +49,7 @@ Deno.test("substitute() reports what it cannot fill in", () => {
   }
 });
 
-Deno.test("substituteTree() replaces text and attribute values but not namespace declarations", () => {
+Deno.test("substituteTree() replaces text and attributes but not namespace declarations", () => {
   const root = xml(
     "service",
     { id: "${HOST}", xmlns: "urn:${HOST}" },

@@ -65,7 +65,7 @@ function check(root: Element): string[] {
   return validateConfig(root, place(root), MODULES).problems.map(formatProblem);
 }
 
-Deno.test("validateConfig() accepts a valid config and lists sections and modules in load order", () => {
+Deno.test("validateConfig() lists the sections and modules of a valid config in load order", () => {
   const root = xml(
     "jabberd",
     {},
@@ -146,7 +146,7 @@ Deno.test("validateConfig() rule: section ids are unique across all kinds", () =
   ]);
 });
 
-Deno.test("validateConfig() rule: an unknown element without namespace names the base modules", () => {
+Deno.test("validateConfig() rule: an unknown plain element names the base modules", () => {
   const root = xml("jabberd", {}, xml("service", { id: "s" }, xml("hots", {}, "example.org")));
   assert.deepEqual(check(root), [
     'jabberd.xml:3:3: Unknown element <hots> in <service id="s">; base modules here are: ' +
@@ -185,7 +185,7 @@ Deno.test("validateConfig() rule: a component outside the sections it works in",
   ]);
 });
 
-Deno.test("validateConfig() rule: each module's validator reports problems and warnings at their elements", () => {
+Deno.test("validateConfig() rule: module validators report problems and warnings in place", () => {
   const root = xml(
     "jabberd",
     {},
@@ -249,6 +249,6 @@ Deno.test("validateConfig() rule: two services claiming one host is a warning", 
   ]);
 });
 
-Deno.test("validateConfig() rule: a service without <host> is served under its id, no problem", () => {
+Deno.test("validateConfig() rule: a service without <host> is served under its id", () => {
   assert.deepEqual(check(xml("jabberd", {}, xml("service", { id: "c2s" }, xml("null")))), []);
 });

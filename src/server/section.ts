@@ -5,7 +5,7 @@
  */
 import type { Adapters, TimerId } from "../adapters/types.ts";
 import type { Chain } from "../tree/chain.ts";
-import { UPLINK } from "../tree/delivery_tree.ts";
+import { normalizePattern, UPLINK } from "../tree/delivery_tree.ts";
 import type { Handler, Phase } from "../tree/handler.ts";
 import { Packet, type PacketKind } from "../tree/packet.ts";
 import type { Router } from "../tree/router.ts";
@@ -59,7 +59,11 @@ export class Section {
     this.id = options.id;
     this.kind = options.kind;
     this.#options = options;
-    this.#chain = options.router.addInstance(options.id);
+    // The id is a host for normal packets (replies come back to it) and the section's own
+    // kinds; for the other kinds it would take log lines and xdb requests about the id away
+    // from the log and xdb sections (ROUTING.md R7).
+    const idKinds = new Set<PacketKind>(["normal", ...SECTION_PACKET_KINDS[options.kind]]);
+    this.#chain = options.router.addInstance(options.id, [...idKinds]);
     const router = options.router;
     this.#xdb = new XdbRequests({
       from: options.id,
@@ -70,7 +74,8 @@ export class Section {
     // XDB replies come back to the section id; take them before any module sees them.
     this.#chain.add("precond", (packet) => {
       if (packet.element.name !== "xdb" || packet.kind !== "normal") return "pass";
-      if (packet.host !== this.id) return "pass";
+      // Hosts compare as the tree compares them: an id written with capitals still matches.
+      if (packet.host !== normalizePattern(this.id)) return "pass";
       if (!this.#xdb.handleReply(packet)) {
         this.#log("debug", `Ignored a late or unknown XDB reply ${packet.element.attrs.id}`);
       }
@@ -105,6 +110,8 @@ export class Section {
   }
 
   #api(element: Element): ModuleApi {
+    // The API's methods are called with the API object as `this`; they reach the section here.
+    // deno-lint-ignore no-this-alias
     const section = this;
     const { router, adapters } = this.#options;
     const kinds = SECTION_PACKET_KINDS[this.kind];
@@ -113,7 +120,14 @@ export class Section {
     const clock = adapters.clock;
     // onUnload callbacks run after everything else this module registered is gone.
     this.#undo.push(async () => {
-      for (const callback of unloadCallbacks.reverse()) await callback();
+      for (const callback of unloadCallbacks.reverse()) {
+        // One failing callback must not keep the module's other callbacks from running.
+        try {
+          await callback();
+        } catch (error) {
+          this.#log("error", `Error while stopping section ${this.id}: ${describe(error)}`);
+        }
+      }
     });
     this.#undo.push(() => {
       for (const id of timers) clock.clearTimeout(id);
@@ -195,7 +209,8 @@ export class Section {
 
   #log(level: LogLevel, text: string, host?: string): void {
     const element = new Element("log", { type: level, from: host ?? this.id }, [text]);
-    // A log line is never caused by the packet being handled: it starts its own line of hops.
+    // A line written while a handler runs counts as caused by its packet (router.deliver's
+    // default cause), so a loop through logging stops at the hop limit too (ROUTING.md R22).
     this.#options.router.deliver(new Packet(element));
   }
 }

@@ -79,6 +79,8 @@ export class Router {
       ? (what.hops >= hops ? what : new Packet(what.element, { hops, bounced: what.bounced }))
       : new Packet(what, { hops });
     if (packet.hops > this.#maxHops) {
+      // A log line past the limit (one written deep in a loop, or a drop report) is not lost.
+      if (packet.kind === "log") return this.#fallbackLog(packet);
       this.#report(packet, `Dropped a packet after ${this.#maxHops} hops (a routing loop?)`);
       return;
     }
@@ -91,12 +93,35 @@ export class Router {
       else this.#track(outcome.then((settled) => this.#settle(packet, settled)));
       return;
     }
+    if (packet.kind === "xdb") return this.#deliverToFirstTaker(ids, 0, packet);
     const outcomes = ids.map((id) => this.#run(id, packet));
     if (outcomes.every((o) => typeof o === "string")) {
       this.#settle(packet, combine(outcomes as ChainOutcome[]));
     } else {
       this.#track(Promise.all(outcomes).then((all) => this.#settle(packet, combine(all))));
     }
+  }
+
+  /**
+   * Storage must answer once: an xdb packet goes to the instances in the order their sections
+   * were started until one takes it (`done`) or fails (`error`). A filter that answers `skip`
+   * (`<ns>`) passes it on to the next one, as jabberd 1.4's namespace-specific xdb sections
+   * took precedence over the catch-all one.
+   */
+  #deliverToFirstTaker(ids: readonly string[], start: number, packet: Packet): void {
+    for (let i = start; i < ids.length; i++) {
+      const outcome = this.#run(ids[i], packet);
+      if (typeof outcome !== "string") {
+        this.#track(outcome.then((settled) => {
+          if (settled === "done" || settled === "error" || i + 1 === ids.length) {
+            this.#settle(packet, settled);
+          } else this.#deliverToFirstTaker(ids, i + 1, packet);
+        }));
+        return;
+      }
+      if (outcome === "done" || outcome === "error") return this.#settle(packet, outcome);
+    }
+    this.#unhandled(packet, "service-unavailable");
   }
 
   /** Resolves once no delivery is waiting on an async handler (tests, shutdown). */
@@ -151,6 +176,9 @@ export class Router {
 
   #settle(packet: Packet, outcome: ChainOutcome): void {
     if (outcome === "done") return;
+    // A log section that filtered a line out (`<logtype>`) did what it was asked: the line is
+    // not for anyone, and writing it to the fallback would defeat the filter.
+    if (outcome === "skip" && packet.kind === "log") return;
     this.#unhandled(
       packet,
       outcome === "error" ? "internal-server-error" : "service-unavailable",
@@ -185,7 +213,7 @@ export class Router {
     const report = new Packet(log, { bounced: true });
     if (packet.kind === "log" || this.tree.match("log", report.host).length === 0) {
       this.#fallbackLog(report);
-    } else this.deliver(report, undefined);
+    } else this.deliver(report); // caused by the packet being handled, if any (R22)
   }
 
   #track(promise: Promise<void>): void {
@@ -200,10 +228,14 @@ export class Router {
   }
 }
 
-/** Any instance taking the packet settles it; else an error bounces internal-server-error. */
+/**
+ * Any instance taking the packet settles it; else an error bounces internal-server-error; else
+ * a filter's `skip` is remembered (it matters for log packets).
+ */
 function combine(outcomes: ChainOutcome[]): ChainOutcome {
   if (outcomes.includes("done")) return "done";
-  return outcomes.includes("error") ? "error" : "pass";
+  if (outcomes.includes("error")) return "error";
+  return outcomes.includes("skip") ? "skip" : "pass";
 }
 
 function pairKey(packet: Packet): string {

@@ -58,6 +58,7 @@ export class Element {
   /** Finds the namespace bound to `prefix` ("" = default) here or in an ancestor. */
   lookupNamespace(prefix: string): string | undefined {
     const key = prefix === "" ? "xmlns" : `xmlns:${prefix}`;
+    // deno-lint-ignore no-this-alias
     for (let el: Element | undefined = this; el; el = el.parent) {
       const value = el.attrs[key];
       if (value !== undefined) return value;
@@ -179,16 +180,26 @@ export class Element {
   }
 }
 
-const TEXT_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+// A parser turns a literal CR into LF and TAB/LF/CR in attribute values into spaces (XML 1.0
+// §2.11, §3.3.3): writing them as character references is what makes them survive a round trip.
+const TEXT_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "\r": "&#13;",
+};
 const ATTR_ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;",
   "'": "&apos;",
+  "\t": "&#9;",
+  "\n": "&#10;",
+  "\r": "&#13;",
 };
-const TEXT_SPECIAL = /[&<>]/g;
-const ATTR_SPECIAL = /[&<>"']/g;
+const TEXT_SPECIAL = /[&<>\r]/g;
+const ATTR_SPECIAL = /[&<>"'\t\n\r]/g;
 
 /** Escapes character data for use between tags. */
 export function escapeText(text: string): string {

@@ -44,6 +44,7 @@ import {
   isXmlChar,
   NAME_START,
 } from "./names.ts";
+import { Utf8Decoder } from "./utf8.ts";
 import { XmlError, type XmlErrorCondition } from "./xml_error.ts";
 
 export { XmlError } from "./xml_error.ts";
@@ -114,7 +115,7 @@ export class StreamParser {
   readonly #maxDepth: number;
   readonly #fragment: boolean;
 
-  #decoder!: TextDecoder;
+  #decoder!: Utf8Decoder;
   /** Decoded input not consumed yet starts at `#pos` of `#buf`. */
   #buf = "";
   #pos = 0;
@@ -158,7 +159,7 @@ export class StreamParser {
   /** Forgets everything read so far; the next input starts a new stream (RFC 6120 §4.3.3). */
   reset(): void {
     this.#generation++;
-    this.#decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    this.#decoder = new Utf8Decoder();
     this.#buf = "";
     this.#pos = 0;
     this.#offset = 0;
@@ -180,32 +181,25 @@ export class StreamParser {
   /** Parses the next piece of the stream; chunks may split anything, even a UTF-8 sequence. */
   write(chunk: Uint8Array | string): void {
     if (this.#phase === FAILED) return;
-    let text: string;
     if (typeof chunk === "string") {
-      text = chunk;
-    } else {
-      try {
-        text = this.#decoder.decode(chunk, { stream: true });
-      } catch {
-        this.#fail(new XmlError("unsupported-encoding", "The stream is not valid UTF-8"));
-        return;
-      }
+      if (chunk.length > 0) this.#guard(chunk);
+      return;
     }
+    const decoder = this.#decoder;
+    const text = decoder.decode(chunk);
     if (text.length > 0) this.#guard(text);
+    if (decoder.failed && this.#phase !== FAILED && decoder === this.#decoder) {
+      this.#fail(new XmlError("unsupported-encoding", "The stream is not valid UTF-8"));
+    }
   }
 
   /** Marks the end of input; reports `not-well-formed` if the stream was left open. */
   end(): void {
     if (this.#phase === FAILED) return;
-    let text: string;
-    try {
-      text = this.#decoder.decode();
-    } catch {
+    if (this.#decoder.pending) {
       this.#fail(new XmlError("unsupported-encoding", "The stream ends inside a UTF-8 sequence"));
       return;
     }
-    if (text.length > 0) this.#guard(text);
-    if (this.#phase === FAILED) return;
     if (
       this.#phase !== EPILOG || this.#waitTag || this.#inCdata || this.#pos < this.#buf.length
     ) {
@@ -297,7 +291,10 @@ export class StreamParser {
   }
 
   #tooLarge(): XmlError {
-    return this.#error("policy-violation", `A stanza exceeds the limit of ${this.#maxStanza} bytes`);
+    return this.#error(
+      "policy-violation",
+      `A stanza exceeds the limit of ${this.#maxStanza} bytes`,
+    );
   }
 
   #run(): void {
@@ -645,6 +642,7 @@ export class StreamParser {
             `The stream root must be <stream:stream xmlns:stream='${NS_STREAMS}'>`,
           );
         }
+        if (j - i > this.#maxStanza) throw this.#tooLarge();
         this.#rootName = el.name;
         if (selfClosing) {
           this.#popNamespaces(nsMark);
@@ -862,6 +860,7 @@ export class StreamParser {
       if (s.charCodeAt(j) === QUESTION) {
         if (j + 1 >= n) return this.#holdTag(i, this.#nsPrefixes.length);
         if (s.charCodeAt(j + 1) !== GT || seen === 0) break;
+        if (j + 2 - i > this.#maxStanza) throw this.#tooLarge();
         return j + 2;
       }
       if (!space) break;

@@ -4,10 +4,10 @@
  * size (`error.log` → `error.log.1` → … → `error.log.5`; the oldest is overwritten).
  *
  * Written by hand over `api.adapters.files` rather than with `@logtape/file` (1.3.6): that
- * package opens, writes, stats and renames files itself with `Deno.openSync`/`Deno.statSync`/
- * `Deno.renameSync` (its driver interface is synchronous and its entry exports only the
- * Deno-bound sinks), so it cannot go through the asynchronous file adapter, would put runtime
- * calls in the core, and could not be tested on the in-memory file system.
+ * package opens, writes, stats and renames files itself with Deno's synchronous file calls
+ * (`openSync`, `statSync`, `renameSync`): its driver interface is synchronous and its entry
+ * exports only the Deno-bound sinks, so it cannot go through the asynchronous file adapter, would
+ * put runtime calls in the core, and could not be tested on the in-memory file system.
  *
  * Lines written while an append is in flight, or in the same tick, are coalesced into one append:
  * at most one write is pending per file, whatever the log rate. Unloading the module waits for

@@ -31,7 +31,7 @@ Deno.test("<syslog> sends each line over UDP to the configured server", async ()
   ]);
   try {
     log("error", "cannot reach the database");
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const line = await Promise.race([
       received,
       new Promise<string>((_, reject) => {
@@ -66,13 +66,6 @@ Deno.test("<syslog protocol=tcp> frames messages by octet count (RFC 6587)", asy
   for (let i = 0; i < 100 && !data.includes("second"); i++) {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  const first = formatSyslog(
-    { facility: 16, hostname: "", appName: "", procId: "" },
-    "info",
-    0,
-    "",
-  );
-  assert.ok(first.startsWith("<134>"));
   const frames = data.match(/^(\d+) (<134>1 [^]*?héllo)(\d+) (<135>1 [^]*second)$/);
   assert.ok(frames, data);
   const bytes = (text: string) => new TextEncoder().encode(text).length;

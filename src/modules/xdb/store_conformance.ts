@@ -1,7 +1,7 @@
 /**
  * The one conformance suite for XdbStore over any KvStore (DESIGN "Storage: XDB on Deno KV";
  * STYLE "one shared conformance suite per family"): run it against every KV backend. It is
- * runtime-free: it returns named cases, and a `_test.ts` registers them with `Deno.test`.
+ * runtime-free: it returns named cases, and a `_test.ts` file registers them as tests.
  */
 import assert from "node:assert/strict";
 import type { KvAtomic, KvKey, KvStore } from "../../adapters/types.ts";

@@ -1,0 +1,167 @@
+/**
+ * `<cache timeout="30s" max="10000"/>` in an `<xdb>` section: answers repeated gets from memory
+ * (DESIGN base modules: "cache with timeout"; "cache invalidated on set").
+ *
+ * - A get that `<kv>` answered is kept for `timeout` (default 30 s, on `api.timer.now()`), per
+ *   owner+namespace, at most `max` entries (default 10,000; least recently used go first). Results
+ *   "nothing stored" are kept too.
+ * - In the `cond` phase a get found in the cache is answered from it (`done`); `<kv>` never sees
+ *   it. Misses go on to `<kv>`, which fires `xdb-loaded` with the data.
+ * - A write drops the entry as it passes (`cond`) and again once committed (`xdb-changed`); a
+ *   committed set stores the new element, unless a later write is still on its way.
+ * - A get that started before a write to the same data is not cached when it completes after it:
+ *   every write gets a sequence number, and a read is kept only if no write to its key started
+ *   after the read did. That table is bounded too; a read older than its forgotten part is not
+ *   kept.
+ */
+import { optionReader } from "../../config/options.ts";
+import type { ModuleDefinition } from "../../server/module_api.ts";
+import type { Packet } from "../../tree/packet.ts";
+import type { Element } from "../../xml/element.ts";
+import {
+  readRequest,
+  resultReply,
+  XDB_CHANGED,
+  XDB_LOADED,
+  type XdbChangedEvent,
+  type XdbLoadedEvent,
+  type XdbRequest,
+} from "./request.ts";
+
+const OPTIONS = new Set(["timeout", "max"]);
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX = 10_000;
+
+interface Entry {
+  data: Element | undefined;
+  expires: number;
+}
+
+/** A map that forgets its least recently used entries beyond `max`. */
+export class LruMap<V> {
+  readonly #map = new Map<string, V>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get(key: string): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  /** Stores a value; returns the entry evicted to make room, if any. */
+  set(key: string, value: V): [string, V] | undefined {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size <= this.#max) return undefined;
+    const [oldest, old] = this.#map.entries().next().value!;
+    this.#map.delete(oldest);
+    return [oldest, old];
+  }
+
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
+}
+
+function keyOf(request: { owner: string; ns: string }): string {
+  return request.owner + "\u0000" + request.ns;
+}
+
+export const cacheModule: ModuleDefinition = {
+  element: "cache",
+  sections: ["xdb"],
+  validate(element, context) {
+    for (const name of Object.keys(element.attrs)) {
+      if (OPTIONS.has(name) || name === "xmlns" || name.startsWith("xmlns:")) continue;
+      context.problem(element, `<cache> has no attribute "${name}"; use timeout or max`);
+    }
+    for (const child of element.elements) {
+      if (!OPTIONS.has(child.name)) {
+        context.problem(child, `<cache> has no setting <${child.name}>; use timeout or max`);
+      }
+    }
+    const options = optionReader(element);
+    try {
+      const timeout = options.duration("timeout");
+      if (timeout === 0) context.warning(element, "<cache timeout> of 0 caches nothing");
+    } catch (error) {
+      context.problem(element, (error as Error).message);
+    }
+    try {
+      const max = options.integer("max");
+      if (max !== undefined && max < 1) {
+        context.problem(element, `<cache max="${max}"> must be 1 or more entries`);
+      }
+    } catch (error) {
+      context.problem(element, (error as Error).message);
+    }
+  },
+  register(api) {
+    const timeoutMs = api.options.duration("timeout", DEFAULT_TIMEOUT_MS)!;
+    const max = api.options.integer("max", DEFAULT_MAX)!;
+    if (max < 1) throw new Error(`<cache max="${max}"> must be 1 or more entries`);
+    const entries = new LruMap<Entry>(max);
+    /** Per key, the sequence number of the last write that passed. */
+    const lastWrite = new LruMap<number>(max);
+    /** Reads that started at or before this sequence number are never cached. */
+    let forgotten = 0;
+    let sequence = 0;
+    /** The sequence number current when each pending get or write passed. */
+    const started = new WeakMap<Packet, number>();
+
+    api.handle("cond", (packet) => {
+      let request: XdbRequest | undefined;
+      try {
+        request = readRequest(packet);
+      } catch {
+        return "pass"; // malformed: `<kv>` answers the error
+      }
+      if (!request) return "pass";
+      const key = keyOf(request);
+      if (request.action === "get") {
+        const entry = entries.get(key);
+        if (entry && entry.expires > api.timer.now()) {
+          const reply = resultReply(packet.element, entry.data?.clone());
+          if (reply.attrs.to) api.deliver(reply, packet);
+          return "done";
+        }
+        if (entry) entries.delete(key);
+        started.set(packet, sequence);
+        return "pass";
+      }
+      sequence++;
+      const evicted = lastWrite.set(key, sequence);
+      if (evicted) forgotten = Math.max(forgotten, evicted[1]);
+      started.set(packet, sequence);
+      entries.delete(key);
+      return "pass";
+    });
+
+    api.hook<XdbLoadedEvent>(XDB_LOADED, ({ packet, owner, ns, data }) => {
+      const since = started.get(packet);
+      const key = keyOf({ owner, ns });
+      if (since === undefined || since < forgotten || (lastWrite.get(key) ?? 0) > since) return;
+      entries.set(key, { data: data?.clone(), expires: api.timer.now() + timeoutMs });
+    });
+
+    api.hook<XdbChangedEvent>(XDB_CHANGED, ({ packet, request }) => {
+      const key = keyOf(request);
+      entries.delete(key);
+      const mine = started.get(packet);
+      if (request.action === "set" && mine !== undefined && lastWrite.get(key) === mine) {
+        entries.set(key, { data: request.data?.clone(), expires: api.timer.now() + timeoutMs });
+      }
+    });
+  },
+};

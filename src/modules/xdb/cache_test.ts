@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import type { ValidationContext } from "../../server/module_api.ts";
+import { type Element, xml } from "../../xml/element.ts";
+import { cacheModule, LruMap } from "./cache.ts";
+import { kvModule } from "./kv.ts";
+import { XdbStore } from "./store.ts";
+import { HOST, xdbWorld } from "./testing.ts";
+
+const PATH = "/etc/jabberd/xdb.sqlite3";
+
+function problemsOf(element: Element): { problems: string[]; warnings: string[] } {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const context: ValidationContext = {
+    problem: (_at, message) => problems.push(message),
+    warning: (_at, message) => warnings.push(message),
+  };
+  cacheModule.validate!(element, context);
+  return { problems, warnings };
+}
+
+/** A world with `<cache>` and `<kv>`, and a back door writing the KV without the section. */
+async function cachedWorld(cache: Element) {
+  const world = await xdbWorld([[cacheModule, cache], [kvModule, xml("kv", {}, "xdb.sqlite3")]]);
+  const backDoor = new XdbStore(await world.memory.kv.open(PATH));
+  const text = async (owner: string) => (await world.xdb.get(owner, "n"))?.text();
+  return { ...world, backDoor, text };
+}
+
+Deno.test("<cache> answers a repeated get from memory until the timeout", async () => {
+  const world = await cachedWorld(xml("cache", { timeout: "30s" }));
+  try {
+    const owner = `alice@${HOST}`;
+    await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, "one"));
+    assert.equal(await world.text(owner), "one");
+    await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, "two"));
+    assert.equal(await world.text(owner), "one", "served from the cache");
+    world.memory.clock.advance(29_000);
+    assert.equal(await world.text(owner), "one");
+    world.memory.clock.advance(1_000);
+    assert.equal(await world.text(owner), "two", "expired, read again");
+    // "Nothing stored" is cached too.
+    assert.equal(await world.text(`bob@${HOST}`), undefined);
+    await world.backDoor.set(`bob@${HOST}`, "n", xml("v", { xmlns: "n" }, "b"));
+    assert.equal(await world.text(`bob@${HOST}`), undefined);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<cache> answers with the request's id, swapped addresses and its own copy", async () => {
+  const world = await cachedWorld(xml("cache"));
+  try {
+    const to = `alice@${HOST}`;
+    await world.backDoor.set(to, "n", xml("v", { xmlns: "n" }, "one"));
+    await world.send({ type: "get", to, ns: "n", id: "first" });
+    await world.send({ type: "get", to, ns: "n", id: "second" });
+    assert.deepEqual(
+      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from]),
+      [
+        ["first", "result", "raw", to],
+        ["second", "result", "raw", to],
+      ],
+    );
+    // A receiver changing its copy does not change the cached one.
+    world.replies[1].elements[0].t(" changed");
+    assert.equal(await world.text(to), "one");
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<cache> drops an entry on insert and remove, and keeps a committed set", async () => {
+  const world = await cachedWorld(xml("cache", { timeout: "1h" }));
+  try {
+    const owner = `alice@${HOST}`;
+    await world.xdb.set(owner, "n", xml("v", { xmlns: "n" }, "one"));
+    assert.equal(await world.text(owner), "one", "the set itself was cached");
+    await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, "behind"));
+    assert.equal(await world.text(owner), "one");
+    await world.xdb.insert(owner, "n", xml("item", { id: "1" }));
+    assert.equal(
+      (await world.xdb.get(owner, "n"))?.toString(),
+      "<v xmlns='n'>behind<item id='1'/></v>",
+    );
+    await world.xdb.remove(owner, "n", "item?id=1");
+    assert.equal((await world.xdb.get(owner, "n"))?.elements.length, 0);
+    await world.xdb.set(owner, "n", undefined);
+    assert.equal(await world.xdb.get(owner, "n"), undefined);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<cache max> forgets the least recently used entries", async () => {
+  const world = await cachedWorld(xml("cache", { max: "2" }));
+  try {
+    const owners = ["a", "b", "c"].map((user) => `${user}@${HOST}`);
+    for (const owner of owners) await world.backDoor.set(owner, "n", xml("v", {}, "old"));
+    for (const owner of owners.slice(0, 2)) assert.equal(await world.text(owner), "old");
+    assert.equal(await world.text(owners[0]), "old"); // a is now more recent than b
+    assert.equal(await world.text(owners[2]), "old"); // c pushes out b
+    for (const owner of owners) await world.backDoor.set(owner, "n", xml("v", {}, "new"));
+    // Read the cached ones first: reading b again caches it and pushes one of them out.
+    assert.equal(await world.text(owners[2]), "old");
+    assert.equal(await world.text(owners[0]), "old");
+    assert.equal(await world.text(owners[1]), "new");
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("LruMap evicts the least recently used entry and reports it", () => {
+  const lru = new LruMap<number>(2);
+  assert.equal(lru.set("a", 1), undefined);
+  lru.set("b", 2);
+  lru.get("a");
+  assert.deepEqual(lru.set("c", 3), ["b", 2]);
+  assert.equal(lru.get("b"), undefined);
+  assert.equal(lru.size, 2);
+});
+
+Deno.test("<cache> validation reports unknown settings, bad durations and bad sizes", () => {
+  assert.deepEqual(problemsOf(xml("cache", { timeout: "5m", max: "100" })).problems, []);
+  assert.deepEqual(problemsOf(xml("cache", {}, xml("timeout", {}, "10s"))).problems, []);
+  assert.match(problemsOf(xml("cache", { ttl: "5m" })).problems[0], /no attribute "ttl"/);
+  assert.match(problemsOf(xml("cache", {}, xml("size"))).problems[0], /no setting <size>/);
+  assert.match(problemsOf(xml("cache", { timeout: "30" })).problems[0], /needs a unit/);
+  assert.match(problemsOf(xml("cache", { timeout: "5 parsecs" })).problems[0], /timeout/);
+  assert.match(problemsOf(xml("cache", { max: "lots" })).problems[0], /max/);
+  assert.match(problemsOf(xml("cache", { max: "0" })).problems[0], /1 or more/);
+  assert.match(problemsOf(xml("cache", { timeout: "0s" })).warnings[0], /caches nothing/);
+});

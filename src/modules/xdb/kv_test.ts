@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import type { ValidationContext } from "../../server/module_api.ts";
+import { type Element, xml } from "../../xml/element.ts";
+import { kvModule } from "./kv.ts";
+import { XdbStore } from "./store.ts";
+import { HOST, xdbWorld } from "./testing.ts";
+
+const ROSTER = "jabber:iq:roster";
+
+function problemsOf(element: Element): string[] {
+  const problems: string[] = [];
+  const context: ValidationContext = {
+    problem: (_at, message) => problems.push(message),
+    warning: () => {},
+  };
+  kvModule.validate!(element, context);
+  return problems;
+}
+
+Deno.test("<kv> answers set, insert, remove and get through api.xdb", async () => {
+  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  try {
+    const owner = `alice@${HOST}`;
+    await world.xdb.set(
+      owner,
+      ROSTER,
+      xml("query", { xmlns: ROSTER }, xml("item", { jid: "a@x" })),
+    );
+    await world.xdb.insert(owner, ROSTER, xml("item", { jid: "b@x" }));
+    await world.xdb.insert(owner, ROSTER, xml("item", { jid: "a@x", name: "A" }), "item?jid=a@x");
+    await world.xdb.insert(owner, ROSTER, xml("item", { jid: "c@x" }));
+    await world.xdb.remove(owner, ROSTER, "item?jid=b@x");
+    const got = await world.xdb.get(owner, ROSTER);
+    assert.deepEqual(got?.elements.map((e) => [e.attrs.jid, e.attrs.name]), [
+      ["a@x", "A"],
+      ["c@x", undefined],
+    ]);
+    assert.equal(await world.xdb.get(`bob@${HOST}`, ROSTER), undefined);
+    await world.xdb.set(owner, ROSTER, undefined);
+    assert.equal(await world.xdb.get(owner, ROSTER), undefined);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<kv> replies with to/from swapped, the same id and ns, type result", async () => {
+  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  try {
+    const to = `alice@${HOST}/phone`;
+    await world.send({ type: "set", to, ns: "ns1", id: "w1" }, xml("v", { xmlns: "ns1" }, "one"));
+    world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns1", id: "g1" }));
+    world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns2", id: "g2" }));
+    await world.router.idle();
+    assert.deepEqual(
+      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from, r.attrs.ns]),
+      [
+        ["w1", "result", "raw", to, "ns1"],
+        ["g1", "result", "raw", to, "ns1"],
+        ["g2", "result", "raw", to, "ns2"],
+      ],
+    );
+    assert.equal(
+      world.replies[1].toString(),
+      xml("xdb", world.replies[1].attrs, xml("v", { xmlns: "ns1" }, "one")).toString(),
+    );
+    assert.equal(world.replies[2].children.length, 0);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<kv> answers a malformed request with type error and the reason", async () => {
+  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  try {
+    await world.send({ type: "set", to: `a@${HOST}`, ns: "n", id: "1", action: "insert" });
+    await world.send({
+      type: "set",
+      to: `a@${HOST}`,
+      ns: "n",
+      id: "2",
+      action: "remove",
+      match: "?x",
+    });
+    await world.send({ type: "set", to: `a@${HOST}`, ns: "n", id: "3", action: "merge" });
+    assert.deepEqual(world.replies.map((r) => [r.attrs.id, r.attrs.type]), [
+      ["1", "error"],
+      ["2", "error"],
+      ["3", "error"],
+    ]);
+    assert.match(world.replies[0].getChildText("error")!, /carries no item/);
+    assert.match(world.replies[1].getChildText("error")!, /needs an element name/);
+    assert.match(world.replies[2].getChildText("error")!, /unknown action "merge"/);
+    await assert.rejects(world.xdb.remove(`a@${HOST}`, "n", "item?"), /XDB error: Match "item\?"/);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<kv> stores in a file path relative to the config folder, durable after stop", async () => {
+  const world = await xdbWorld([[kvModule, xml("kv", {}, "data/xdb.sqlite3")]]);
+  await world.xdb.set(`alice@${HOST}`, "n", xml("v", { xmlns: "n" }, "kept"));
+  // Not awaited: unloading must flush it before closing.
+  const pending = world.xdb.insert(`alice@${HOST}`, "n", xml("more"));
+  await world.router.idle();
+  await world.stop();
+  await pending;
+  assert.equal(await world.memory.files.exists("/etc/jabberd/data"), true);
+  const store = new XdbStore(await world.memory.kv.open("/etc/jabberd/data/xdb.sqlite3"));
+  const got = await store.get(`alice@${HOST}`, "n");
+  assert.equal(got?.toString(), "<v xmlns='n'>kept<more/></v>");
+});
+
+Deno.test("<kv> validation reports a missing path, a folder, a bad URL and unknown attributes", () => {
+  assert.deepEqual(problemsOf(xml("kv", {}, "./data/xdb.sqlite3")), []);
+  assert.deepEqual(problemsOf(xml("kv", {}, ":memory:")), []);
+  assert.deepEqual(problemsOf(xml("kv", {}, "https://api.deno.com/databases/x/connect")), []);
+  assert.match(problemsOf(xml("kv"))[0], /needs a place to store/);
+  assert.match(problemsOf(xml("kv", {}, "./data/"))[0], /must name a file/);
+  assert.match(problemsOf(xml("kv", {}, "ftp://host/x"))[0], /cannot use "ftp:\/\/host\/x"/);
+  assert.match(problemsOf(xml("kv", {}, xml("path")))[0], /takes only text/);
+  assert.match(problemsOf(xml("kv", { cache: "yes" }, ":memory:"))[0], /no attribute "cache"/);
+});

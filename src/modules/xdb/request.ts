@@ -1,0 +1,97 @@
+/**
+ * Reading `<xdb>` requests and writing their replies (DESIGN "Packets between components", xdb),
+ * shared by the xdb section's modules, and the section events through which they cooperate.
+ *
+ * Request: `<xdb type="get|set" to="user@host" from="instance-id" ns="…" id="…">`; a set carries
+ * the new element as its first child element (none removes the data), `action="insert"` the item
+ * (with an optional `match`, match.ts), `action="remove"` a `match`.
+ * Reply: `to`/`from` swapped, same `id` and `ns`, `type="result"` (a get's data as child, none
+ * when nothing is stored) or `type="error"` with `<error>reason</error>`.
+ */
+import type { Packet } from "../../tree/packet.ts";
+import { Element } from "../../xml/element.ts";
+
+export type XdbAction = "get" | "set" | "insert" | "remove";
+
+export interface XdbRequest {
+  action: XdbAction;
+  /** The `to` address without resource: `user@host` or `host`. */
+  owner: string;
+  ns: string;
+  /** The new element (set), or the item (insert). */
+  data?: Element;
+  match?: string;
+}
+
+/**
+ * Fired by `<kv>` after a get has been read, before the reply goes out:
+ * `{ packet, owner, ns, data }` (`data` undefined when nothing is stored).
+ */
+export const XDB_LOADED = "xdb-loaded";
+/** Fired by `<kv>` after a write has been committed, before the reply goes out. */
+export const XDB_CHANGED = "xdb-changed";
+
+export interface XdbLoadedEvent {
+  packet: Packet;
+  owner: string;
+  ns: string;
+  data: Element | undefined;
+}
+
+export interface XdbChangedEvent {
+  packet: Packet;
+  request: XdbRequest;
+}
+
+/** The request a packet carries, undefined for other packets; throws for a malformed one. */
+export function readRequest(packet: Packet): XdbRequest | undefined {
+  if (packet.kind !== "xdb") return undefined;
+  const element = packet.element;
+  const { type, to, ns, action, match } = element.attrs;
+  if (!to) throw new Error("XDB request has no to address");
+  if (!ns) throw new Error("XDB request has no ns attribute");
+  const owner = bareOwner(to);
+  const data = element.elements[0];
+  if (type === "get") return { action: "get", owner, ns };
+  switch (action) {
+    case undefined:
+    case "":
+      return { action: "set", owner, ns, data };
+    case "insert":
+      if (!data) throw new Error("XDB insert carries no item to insert");
+      return { action: "insert", owner, ns, data, match };
+    case "remove":
+      if (match === undefined) throw new Error("XDB remove needs a match attribute");
+      return { action: "remove", owner, ns, match };
+    default:
+      throw new Error(`XDB set has an unknown action "${action}"; use insert or remove`);
+  }
+}
+
+/** `user@host/resource` → `user@host`. */
+export function bareOwner(address: string): string {
+  const slash = address.indexOf("/");
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
+/** The `type="result"` reply, with a get's data as its child. */
+export function resultReply(request: Element, data?: Element): Element {
+  const reply = replyShell(request, "result");
+  if (data) reply.append(data);
+  return reply;
+}
+
+/** The `type="error"` reply, with the reason as `<error>` text. */
+export function errorResult(request: Element, reason: string): Element {
+  return replyShell(request, "error").append(new Element("error", {}, [reason]));
+}
+
+function replyShell(request: Element, type: "result" | "error"): Element {
+  const attrs: Record<string, string> = { type };
+  const { to, from, id, ns } = request.attrs;
+  if (from !== undefined) attrs.to = from;
+  if (to !== undefined) attrs.from = to;
+  if (id !== undefined) attrs.id = id;
+  if (ns !== undefined) attrs.ns = ns;
+  return new Element("xdb", attrs);
+}
