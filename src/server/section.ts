@@ -97,7 +97,7 @@ export class Section {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#options.router.removeInstance(this.id);
+    await this.#options.router.removeInstance(this.id);
     this.#xdb.cancelAll(`Section ${this.id} stopped`);
     const undo = this.#undo.splice(0).reverse();
     for (const step of undo) {

@@ -59,9 +59,17 @@ export class Router {
     return instance.chain;
   }
 
-  removeInstance(id: string): void {
-    this.#instances.delete(id);
+  /**
+   * Takes an instance off the tree: nothing new reaches it. Resolves once the deliveries it had
+   * already accepted (waiting behind an async handler) have run, so its modules can then unload
+   * without losing them.
+   */
+  async removeInstance(id: string): Promise<void> {
+    const instance = this.#instances.get(id);
     this.tree.removeInstance(id);
+    if (!instance) return;
+    while (instance.tails.size > 0) await Promise.all(instance.tails.values());
+    this.#instances.delete(id);
   }
 
   hasInstance(id: string): boolean {

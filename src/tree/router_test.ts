@@ -71,6 +71,45 @@ Deno.test("R8 Router.deliver() gives every instance at the winning level one sha
   assert.equal(one[0].element, element, "the element is not copied");
 });
 
+Deno.test("R33 Router.deliver() gives an xdb request to the first instance that takes it", async (t) => {
+  const cases: [HandlerResult[], string[], string | undefined][] = [
+    [["skip", "done", "done"], ["s0", "s1"], undefined],
+    [["pass", "error", "done"], ["s0", "s1"], "error"],
+    [["done", "done"], ["s0"], undefined],
+    [["skip", "skip"], ["s0", "s1"], "error"],
+  ];
+  for (const [answers, reached, reply] of cases) {
+    for (const later of [false, true]) {
+      await t.step(`${answers.join(", ")}${later ? " (answered later)" : ""}`, async () => {
+        const { router } = setup();
+        const back: Packet[] = [];
+        router.addInstance("sm", ["normal"]).add("deliver", (packet) => {
+          back.push(packet);
+          return "done";
+        });
+        const seen: string[] = [];
+        answers.forEach((answer, i) => {
+          router.addInstance(`s${i}`, ["normal", "xdb"]).add("deliver", () => {
+            seen.push(`s${i}`);
+            return later ? Promise.resolve(answer) : answer;
+          });
+          router.tree.insert("xdb", "*", `s${i}`);
+        });
+        router.deliver(
+          xml("xdb", { type: "get", to: "u@example.org", from: "sm", ns: "x", id: "1" }),
+        );
+        await router.idle();
+        assert.deepEqual(
+          seen,
+          reached,
+          "in the order the instances were added, until one takes it",
+        );
+        assert.deepEqual(back.map((p) => p.element.attrs.type), reply ? [reply] : []);
+      });
+    }
+  }
+});
+
 Deno.test("R16 Router.deliver() combines fan-out outcomes: done wins, then error, then the rest", async (t) => {
   const cases: [HandlerResult[], string | undefined][] = [
     [["done", "error"], undefined],

@@ -50,20 +50,23 @@ Deno.test("<kv> replies with to/from swapped, the same id and ns, type result", 
     await world.send({ type: "set", to, ns: "ns1", id: "w1" }, xml("v", { xmlns: "ns1" }, "one"));
     world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns1", id: "g1" }));
     world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns2", id: "g2" }));
-    await world.router.idle();
+    await world.repliesReach(3);
     assert.deepEqual(
-      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from, r.attrs.ns]),
+      // Replies to different elements may come back in any order; the client matches by id.
+      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from, r.attrs.ns])
+        .sort((a, b) => a[0]!.localeCompare(b[0]!)),
       [
-        ["w1", "result", "raw", to, "ns1"],
         ["g1", "result", "raw", to, "ns1"],
         ["g2", "result", "raw", to, "ns2"],
+        ["w1", "result", "raw", to, "ns1"],
       ],
     );
+    const reply = (id: string) => world.replies.find((r) => r.attrs.id === id)!;
     assert.equal(
-      world.replies[1].toString(),
-      xml("xdb", world.replies[1].attrs, xml("v", { xmlns: "ns1" }, "one")).toString(),
+      reply("g1").toString(),
+      xml("xdb", reply("g1").attrs, xml("v", { xmlns: "ns1" }, "one")).toString(),
     );
-    assert.equal(world.replies[2].children.length, 0);
+    assert.equal(reply("g2").children.length, 0);
   } finally {
     await world.stop();
   }
@@ -101,9 +104,9 @@ Deno.test("<kv> stores in a file path relative to the config folder, durable aft
   await world.xdb.set(`alice@${HOST}`, "n", xml("v", { xmlns: "n" }, "kept"));
   // Not awaited: unloading must flush it before closing.
   const pending = world.xdb.insert(`alice@${HOST}`, "n", xml("more"));
-  await world.router.idle();
   await world.stop();
-  await pending;
+  // Its requester stopped first, so the request itself fails; the write must be stored anyway.
+  await pending.catch(() => {});
   assert.equal(await world.memory.files.exists("/etc/jabberd/data"), true);
   const store = new XdbStore(await world.memory.kv.open("/etc/jabberd/data/xdb.sqlite3"));
   const got = await store.get(`alice@${HOST}`, "n");

@@ -55,14 +55,35 @@ export async function xdbWorld(...sections: Loaded[][]) {
       client = api.xdb;
     },
   }, xml("test"));
-  /** Sends a raw xdb packet from "raw" and waits until every delivery has settled. */
+  /**
+   * Sends a raw xdb packet from "raw" and waits until its reply came back (storage answers
+   * later, outside the router's bookkeeping) or, for a packet no one answers, a few turns.
+   */
   const send = async (attrs: Record<string, string>, child?: Element) => {
+    const before = replies.length;
     router.deliver(xml("xdb", { from: "raw", ...attrs }, ...(child ? [child] : [])));
+    await repliesReach(before + 1);
+  };
+  /** Waits (a bounded number of turns) until `count` replies came back to "raw". */
+  const repliesReach = async (count: number) => {
+    for (let turn = 0; turn < 1000 && replies.length < count; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     await router.idle();
   };
   const stop = async () => {
     await sm.stop();
     for (const section of xdbSections) await section.stop();
   };
-  return { memory, router, replies, logs, sections: xdbSections, xdb: client!, send, stop };
+  return {
+    memory,
+    router,
+    replies,
+    logs,
+    sections: xdbSections,
+    xdb: client!,
+    send,
+    repliesReach,
+    stop,
+  };
 }

@@ -1,0 +1,157 @@
+/**
+ * The commands, run in-process through `runCli`: `version`, `--help`, `check` and `tree` on real
+ * files, and `start` on the memory adapters driven by signals.
+ */
+import assert from "node:assert/strict";
+import { denoAdapters } from "../src/adapters/deno/mod.ts";
+import { memoryAdapters } from "../src/adapters/memory/mod.ts";
+import type { Adapters } from "../src/adapters/types.ts";
+import { runCli } from "../src/cli/mod.ts";
+import type { Server } from "../src/server/server.ts";
+
+/** The Deno adapters with standard output and error captured. */
+function captured(): { adapters: Adapters; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const adapters = {
+    ...denoAdapters(),
+    stdout: (text: string) => void out.push(text),
+    stderr: (text: string) => void err.push(text),
+  };
+  return { adapters, out, err };
+}
+
+function run(args: string[]) {
+  const io = captured();
+  const dryAdapters = () => memoryAdapters().adapters;
+  return runCli(args, { adapters: io.adapters, dryAdapters }).then((code) => ({
+    code,
+    out: io.out.join(""),
+    err: io.err.join(""),
+  }));
+}
+
+Deno.test("jabberd version prints the name and version", async () => {
+  const { code, out } = await run(["version"]);
+  assert.equal(code, 0);
+  assert.match(out, /^jabberd for Deno \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("jabberd <command> --help prints that command's help", async () => {
+  for (const command of ["start", "check", "tree", "version"]) {
+    const { code, out } = await run([command, "--help"]);
+    assert.equal(code, 0);
+    assert.match(out, new RegExp(`^Usage: jabberd ${command}`));
+  }
+  const { code, out } = await run(["--help"]);
+  assert.equal(code, 0);
+  assert.match(out, /Commands:/);
+});
+
+Deno.test("jabberd refuses an unknown command or option with exit code 2", async () => {
+  assert.equal((await run(["frobnicate"])).code, 2);
+  assert.match((await run(["check", "--bogus-flag-x"])).err, /./);
+  assert.equal((await run(["check", "-c"])).code, 2);
+  assert.equal((await run([])).code, 2);
+});
+
+Deno.test("jabberd check passes on jabberd.example.xml", async () => {
+  const { code, out, err } = await run(["check", "-c", "jabberd.example.xml"]);
+  assert.equal(code, 0, err);
+  assert.match(out, /The config is valid/);
+});
+
+Deno.test("jabberd check passes on the embedded default config", async () => {
+  const { code, err } = await run(["check"]);
+  assert.equal(code, 0, err);
+  assert.match(err, /embedded default config/);
+});
+
+Deno.test("jabberd check reports every mistake of a config at once, with file:line:column", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/bad.xml`;
+  await Deno.writeTextFile(
+    file,
+    [
+      `<jabberd>`,
+      `  <service id="a">`,
+      `    <host>bad host!</host>`,
+      `    <frobnicate/>`,
+      `  </service>`,
+      `  <service id="a"><null/></service>`,
+      `  <xdb id="store"><kv/><cache timeout="soon"/></xdb>`,
+      `  <log id="logs"><format>%q</format><logtype>loud</logtype></log>`,
+      `  <service id="c"><host>\${JABBERD_TEST_SURELY_UNSET}</host></service>`,
+      `</jabberd>`,
+    ].join("\n"),
+  );
+  const { code, err } = await run(["check", "-c", file]);
+  assert.equal(code, 1);
+  const lines = err.split("\n").filter((line) => line.startsWith(file));
+  const located = lines.map((line) => line.slice(file.length + 1).split(":").slice(0, 2).join(":"));
+  // One problem per mistake, each at its own line: host, unknown element, duplicate id, empty
+  // <kv>, bad duration, bad format, bad level, unset variable.
+  for (const at of ["3:5", "4:5", "6:3", "7:19", "7:24", "8:18", "8:37", "9:19"]) {
+    assert.ok(located.includes(at), `expected a problem at ${at} in:\n${err}`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("jabberd tree prints every section of the example with normal, xdb and log routings", async () => {
+  const { code, out, err } = await run(["tree", "-c", "jabberd.example.xml"]);
+  assert.equal(code, 0, err);
+  for (const kind of ["normal", "xdb", "log", "route"]) {
+    assert.match(out, new RegExp(`^${kind}$`, "m"));
+  }
+  for (const id of ["sessions", "devnull", "uplink", "xdb-offline", "xdb", "elogger", "alerts"]) {
+    assert.match(out, new RegExp(`^ {4}${id} <`, "m"), `section ${id} is missing:\n${out}`);
+  }
+  assert.match(out, /\(uplink: anything unmatched\)/);
+  assert.match(out, /deliver +kv/);
+  assert.match(out, /precond +ns/);
+});
+
+const GOOD = `<jabberd>
+  <service id="one"><host>one.test</host><null/></service>
+  <log id="logs"><host/><stderr/></log>
+</jabberd>`;
+
+Deno.test("jabberd start reloads a good config on SIGHUP, refuses a bad one, and stops on SIGTERM", async () => {
+  const memory = memoryAdapters({ files: { "/etc/jabberd.xml": GOOD } });
+  let server: Server | undefined;
+  const exit = runCli(["start", "-c", "/etc/jabberd.xml"], {
+    adapters: memory.adapters,
+    dryAdapters: () => memoryAdapters().adapters,
+    start: { onStarted: (s) => server = s },
+  });
+  while (!server) await new Promise((resolve) => setTimeout(resolve, 1));
+  const stderr = () => memory.output.stderr.join("");
+  assert.match(stderr(), /Using config file \/etc\/jabberd.xml \(given with -c\)/);
+  const one = server.sections().find((s) => s.id === "one");
+
+  // A bad file changes nothing and says why.
+  await memory.files.writeTextFile("/etc/jabberd.xml", GOOD.replace("<null/>", "<nul/>"));
+  memory.signals.emit("SIGHUP");
+  while (!/nothing changed/.test(stderr())) await new Promise((r) => setTimeout(r, 1));
+  assert.match(stderr(), /jabberd\.xml:2:\d+: Unknown element <nul>/);
+  assert.equal(server.sections().find((s) => s.id === "one"), one);
+
+  // A good one starts the new section and leaves the unchanged one running.
+  await memory.files.writeTextFile(
+    "/etc/jabberd.xml",
+    GOOD.replace(
+      "</jabberd>",
+      `<service id="two"><host>two.test</host><null/></service></jabberd>`,
+    ),
+  );
+  memory.signals.emit("SIGHUP");
+  while (!/config reloaded/.test(stderr())) await new Promise((r) => setTimeout(r, 1));
+  assert.match(stderr(), /started \[two\]/);
+  assert.match(stderr(), /unchanged \[[^\]]*one/);
+  assert.equal(server.sections().find((s) => s.id === "one"), one);
+  assert.deepEqual(server.router.tree.match("normal", "two.test"), ["two"]);
+
+  memory.signals.emit("SIGTERM");
+  assert.equal(await exit, 0);
+  assert.deepEqual(server.sections(), []);
+});
