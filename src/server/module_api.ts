@@ -7,6 +7,12 @@ import type { Handler, Phase } from "../tree/handler.ts";
 import type { Packet } from "../tree/packet.ts";
 import type { Element } from "../xml/element.ts";
 
+/**
+ * The event the server fires on every section a SIGHUP reload leaves running, so its modules
+ * re-read what they loaded from files (certificates): `api.hook(CONFIG_RELOADED, …)`.
+ */
+export const CONFIG_RELOADED = "config-reloaded";
+
 /** The three kinds of config section. */
 export type SectionKind = "service" | "xdb" | "log";
 
@@ -97,6 +103,8 @@ export interface ModuleApi {
   /** Registers the section for a host pattern (`example.org`, `*.example.org`, `*`). */
   addHost(pattern: string): void;
   removeHost(pattern: string): void;
+  /** The host patterns this section registered so far (by `<host>` or `addHost`), in order. */
+  readonly hosts: readonly string[];
   /** Registers the section as the default route for its kinds (`<uplink/>`). */
   addUplink(): void;
   readonly xdb: XdbClient;

@@ -54,6 +54,8 @@ export class Section {
   /** What to undo when the section stops, newest last (undone in reverse). */
   readonly #undo: Undo[] = [];
   #stopped = false;
+  /** The host patterns the section's modules registered, in order. */
+  readonly #hosts = new Set<string>();
 
   constructor(options: SectionOptions) {
     this.id = options.id;
@@ -91,6 +93,14 @@ export class Section {
   /** Runs a module's `register(api)` with an API bound to this section. */
   async load(definition: ModuleDefinition, element: Element): Promise<void> {
     await definition.register(this.#api(element));
+  }
+
+  /**
+   * Fires an event on the section's hooks from outside (the server fires `config-reloaded` on the
+   * sections a SIGHUP left running, so they re-read files such as certificates).
+   */
+  notify(event: string, data?: unknown): void {
+    this.#events.fire(event, data);
   }
 
   /** Unloads every module: handlers, hooks, hosts and timers first, then onUnload callbacks. */
@@ -175,12 +185,18 @@ export class Section {
       deliver: (packet: Element | Packet, cause?: Packet) => router.deliver(packet, cause),
       addHost(pattern) {
         for (const kind of kinds) router.tree.insert(kind, pattern, section.id);
+        section.#hosts.add(pattern);
         section.#undo.push(() => {
           for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
+          section.#hosts.delete(pattern);
         });
       },
       removeHost(pattern) {
         for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
+        section.#hosts.delete(pattern);
+      },
+      get hosts() {
+        return [...section.#hosts];
       },
       addUplink() {
         this.addHost(UPLINK);

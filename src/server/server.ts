@@ -9,7 +9,12 @@ import type { Adapters } from "../adapters/types.ts";
 import { Router } from "../tree/router.ts";
 import type { Packet } from "../tree/packet.ts";
 import { Element } from "../xml/element.ts";
-import type { ModuleDefinition, OptionReader, SectionKind } from "./module_api.ts";
+import {
+  CONFIG_RELOADED,
+  type ModuleDefinition,
+  type OptionReader,
+  type SectionKind,
+} from "./module_api.ts";
 import { Section } from "./section.ts";
 
 /** One section of a validated config (what `src/config` produces). */
@@ -76,6 +81,7 @@ export class Server {
       const replacement = next.get(id);
       if (replacement && replacement.element.toString() === entry.text) {
         summary.unchanged.push(id);
+        entry.section.notify(CONFIG_RELOADED);
         continue;
       }
       await this.#stopSection(id);
