@@ -47,7 +47,11 @@ export function describeTree(server: Server): string {
       }
     }
   }
-  out += "instances (each id is also a host for every kind)\n";
-  for (const section of sections.values()) out += `  ${section.id} <${section.kind}>\n`;
+  out += "instances (each id is also a host of its own kinds)\n";
+  for (const section of sections.values()) {
+    out += `  ${section.id} <${section.kind}>: ${
+      section.handlers().map(({ phase, label }) => `${phase} ${label}`).join(", ")
+    }\n`;
+  }
   return out;
 }

@@ -9,11 +9,22 @@ export const DEFAULT_CONFIG_PATH = "(default config)";
 
 export const DEFAULT_CONFIG = `<jabberd>
 
-  <!-- The session manager and client connections for localhost. -->
+  <!-- Client connections: 5222 with STARTTLS, 5223 with direct TLS (XEP-0368). With no
+       <certificate>, a CA and a certificate for localhost are made under ./data/certs. -->
+  <service id="c2s">
+    <c2s xmlns="jabberd:config:c2s">
+      <domain>localhost</domain>
+      <listen port="5222"/>
+      <listen port="5223" tls="direct"/>
+      <!-- In-band registration (XEP-0077), only from this machine. -->
+      <register from="127.0.0.0/8 ::1/128"/>
+    </c2s>
+  </service>
+
+  <!-- The session manager for localhost: sessions, rosters, presence, offline messages. -->
   <service id="sessions">
     <host>localhost</host>
-    <!-- Session manager: <sm xmlns="jabberd:config:sm"/> goes here once it exists. -->
-    <!-- Client connections: <c2s xmlns="jabberd:config:c2s"/> go here once they exist. -->
+    <sm xmlns="jabberd:config:sm"/>
   </service>
 
   <!-- Storage for every host, in a Deno KV file. -->
@@ -25,7 +36,7 @@ export const DEFAULT_CONFIG = `<jabberd>
   <!-- Every log line of every host, to standard error. -->
   <log id="elogger">
     <host/>
-    <logtype/>
+    <logtype min="info"/>
     <format>%d [%t] (%h): %s</format>
     <stderr/>
   </log>

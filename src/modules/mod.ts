@@ -4,6 +4,8 @@
  */
 import type { ModuleDefinition } from "../server/module_api.ts";
 import { baseModules } from "./base/mod.ts";
+import { c2sModule } from "./c2s/mod.ts";
+import { smModule } from "./sm/mod.ts";
 import { logModules } from "./log/mod.ts";
 import { xdbModules } from "./xdb/mod.ts";
 
@@ -11,4 +13,6 @@ export const builtinModules: readonly ModuleDefinition[] = [
   ...baseModules,
   ...logModules,
   ...xdbModules,
+  c2sModule,
+  smModule,
 ];

@@ -246,7 +246,8 @@ export class MemoryNet implements NetAdapter {
     });
   }
 
-  connect(options: ConnectOptions): Promise<Connection> {
+  /** `from` (memory only) is the client's address the server sees; the target's by default. */
+  connect(options: ConnectOptions & { from?: string }): Promise<Connection> {
     const target = this.#listeners.get(`${options.hostname}:${options.port}`) ??
       this.#listeners.get(`::${options.port}`) ??
       this.#listeners.get(`0.0.0.0:${options.port}`);
@@ -260,7 +261,7 @@ export class MemoryNet implements NetAdapter {
         new Error("One side of this simulated connection wants direct TLS and the other not"),
       );
     }
-    const clientAddress = { hostname: options.hostname, port: this.#nextPort++ };
+    const clientAddress = { hostname: options.from ?? options.hostname, port: this.#nextPort++ };
     const serverAddress = { hostname: options.hostname, port: options.port };
     const tls = target.options.tls && options.tls
       ? [target.options.tls, options.tls] as [ServerTlsOptions, ClientTlsOptions]

@@ -1,0 +1,78 @@
+/**
+ * The certificates c2s presents (RFC 6120 §13.7.1.2, RFC 6066 §3 SNI): read per host from the
+ * files the config names and read again on `CONFIG_RELOADED`; when none is configured, a CA and
+ * a server certificate for the domains, made once under `./data/certs/` beside the config.
+ */
+import type { CertificatePair, FileAdapter, ServerTlsOptions } from "../../adapters/types.ts";
+import type { CertificateConfig } from "./config.ts";
+import { makeCertificates } from "./x509.ts";
+
+export interface CertificateStoreOptions {
+  files: FileAdapter;
+  /** Resolves a path as written in the config (relative to the config's folder). */
+  resolvePath(path: string): string;
+  configured: readonly CertificateConfig[];
+  domains: readonly string[];
+}
+
+/** The folder (relative to the config) where the default certificate is made. */
+export const DEFAULT_CERT_DIR = "data/certs";
+
+export class CertificateStore {
+  readonly #options: CertificateStoreOptions;
+  #tls: ServerTlsOptions | undefined;
+
+  constructor(options: CertificateStoreOptions) {
+    this.#options = options;
+  }
+
+  /** The TLS options of the last successful load. */
+  get tls(): ServerTlsOptions {
+    if (!this.#tls) throw new Error("Certificates are not loaded yet");
+    return this.#tls;
+  }
+
+  /**
+   * (Re)reads every certificate; on failure the previous set stays in use and the error is
+   * thrown for the caller to log, so a bad file on reload never takes TLS away.
+   */
+  async load(): Promise<ServerTlsOptions> {
+    const { files, resolvePath, configured } = this.#options;
+    if (configured.length === 0) {
+      this.#tls = { default: await this.#defaultPair() };
+      return this.#tls;
+    }
+    const byName: Record<string, CertificatePair> = {};
+    let first: CertificatePair | undefined;
+    let fallback: CertificatePair | undefined;
+    for (const entry of configured) {
+      const pair = {
+        cert: await files.readTextFile(resolvePath(entry.cert)),
+        key: await files.readTextFile(resolvePath(entry.key)),
+      };
+      first ??= pair;
+      if (entry.host === "") fallback = pair;
+      else byName[entry.host] = pair;
+    }
+    // Without SNI, the certificate of the first domain (or a host-less entry) is shown.
+    const preferred = byName[this.#options.domains[0] ?? ""];
+    this.#tls = { default: fallback ?? preferred ?? first!, byName };
+    return this.#tls;
+  }
+
+  async #defaultPair(): Promise<CertificatePair> {
+    const { files, resolvePath, domains } = this.#options;
+    const dir = resolvePath(DEFAULT_CERT_DIR);
+    const certPath = `${dir}/server.pem`;
+    const keyPath = `${dir}/server.key`;
+    if (await files.exists(certPath) && await files.exists(keyPath)) {
+      return { cert: await files.readTextFile(certPath), key: await files.readTextFile(keyPath) };
+    }
+    const made = await makeCertificates(domains.length > 0 ? domains : ["localhost"]);
+    await files.mkdir(dir);
+    await files.writeTextFile(`${dir}/ca.pem`, made.ca);
+    await files.writeTextFile(keyPath, made.key);
+    await files.writeTextFile(certPath, made.cert);
+    return { cert: made.cert, key: made.key };
+  }
+}

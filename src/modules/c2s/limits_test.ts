@@ -1,0 +1,168 @@
+// The limits of src/modules/c2s/limits.ts, alone and as c2s applies them to connections.
+import assert from "node:assert/strict";
+import { xml } from "../../xml/element.ts";
+import { ConnectionCounter, SlidingWindow, TokenBucket } from "./limits.ts";
+import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
+
+Deno.test("TokenBucket.take() allows a burst, then refills at the rate", () => {
+  const bucket = new TokenBucket(100, 300, 0);
+  assert.equal(bucket.take(200, 0), true);
+  assert.equal(bucket.waitMs(0), 0);
+  assert.equal(bucket.take(150, 0), false); // overdrawn by 50
+  assert.equal(bucket.waitMs(0), 510); // (1 + 50) bytes at 100 bytes/s
+  assert.equal(bucket.take(0, 510), true);
+  // Refills never go above the burst.
+  assert.equal(bucket.take(300, 1_000_000), false);
+  assert.equal(bucket.waitMs(1_000_000), 10);
+  assert.equal(new TokenBucket(100, 300, 0).take(299, 0), true);
+});
+
+Deno.test("ConnectionCounter.acquire() refuses more than max per address and counts releases", () => {
+  const counter = new ConnectionCounter(2);
+  assert.equal(counter.acquire("192.0.2.1"), true);
+  assert.equal(counter.acquire("192.0.2.1"), true);
+  assert.equal(counter.acquire("192.0.2.1"), false);
+  assert.equal(counter.acquire("192.0.2.2"), true);
+  assert.equal(counter.count("192.0.2.1"), 2);
+  counter.release("192.0.2.1");
+  assert.equal(counter.acquire("192.0.2.1"), true);
+  counter.release("192.0.2.2");
+  counter.release("192.0.2.2");
+  assert.equal(counter.count("192.0.2.2"), 0);
+});
+
+Deno.test("SlidingWindow.tryRecord() allows limit events per key within the window", () => {
+  const window = new SlidingWindow(2, 1000);
+  assert.equal(window.tryRecord("a", 0), true);
+  assert.equal(window.tryRecord("a", 400), true);
+  assert.equal(window.tryRecord("a", 999), false);
+  assert.equal(window.tryRecord("b", 999), true);
+  assert.equal(window.tryRecord("a", 1000), true); // the event at 0 left the window
+  assert.equal(window.tryRecord("a", 1001), false);
+});
+
+Deno.test("c2s slows a fast sender: reading pauses when karma runs out and resumes as time passes", async () => {
+  const config = CONFIG();
+  // Without TLS required, registration forms answer before login: one reply per stanza read.
+  config.append(xml("require-encryption", { enabled: "false" }));
+  config.append(xml("limits", { rate: "1KiB", burst: "2KiB" }));
+  const world = await c2sWorld(config);
+  try {
+    const client = await rawClient(world);
+    client.open();
+    await client.next(/<\/stream:features>/);
+    const count = 10;
+    const chunk = (i: number) => {
+      const iq = `<iq type='get' id='q${i}'><query xmlns='jabber:iq:register'/></iq>`;
+      return iq + " ".repeat(1000 - iq.length);
+    };
+    for (let i = 0; i < count; i++) client.send(chunk(i));
+    const answered = () => (client.text.match(/<\/iq>/g) ?? []).length;
+    await settle();
+    const before = answered();
+    // The burst (2048 bytes) lets three 1000-byte chunks in (the third overdraws), no more.
+    assert.ok(before >= 2 && before <= 3, `answered ${before} before any time passed`);
+    // At 1 KiB/s, about one more chunk per second of the clock, and never ahead of the rate.
+    let seconds = 0;
+    for (; seconds < 20 && answered() < count; seconds++) {
+      world.memory.clock.advance(1000);
+      await settle();
+      const allowed = 2048 + 1024 * (seconds + 1) + 1000;
+      assert.ok(answered() * 1000 <= allowed, `${answered()} read after ${seconds + 1} s`);
+    }
+    assert.equal(answered(), count);
+    assert.ok(seconds >= 6, `all read after only ${seconds} s`);
+    assert.doesNotMatch(client.text, /stream:error/);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("c2s refuses the connection over connections-per-ip with policy-violation", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { "connections-per-ip": "2" }));
+  const world = await c2sWorld(config);
+  try {
+    const a = await rawClient(world);
+    const b = await rawClient(world);
+    const c = await rawClient(world);
+    assert.match(await c.next(/<\/stream:stream>/), /<policy-violation /);
+    await c.closed();
+    // Another address is counted apart.
+    const other = await rawClient(world, "127.0.0.1", "127.0.0.2");
+    other.open();
+    assert.match(await other.next(/<\/stream:features>/), /<stream:features>/);
+    // A closed connection frees its place.
+    a.conn.close();
+    await a.closed();
+    await settle();
+    const d = await rawClient(world);
+    d.open();
+    assert.match(await d.next(/<\/stream:features>/), /<stream:features>/);
+    b.open();
+    assert.match(await b.next(/<\/stream:features>/), /<stream:features>/);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("c2s closes a stream not authenticated within auth-timeout, and not before", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { "auth-timeout": "10s" }));
+  const world = await c2sWorld(config);
+  try {
+    const client = await rawClient(world);
+    client.open();
+    await client.next(/<\/stream:features>/);
+    world.memory.clock.advance(9_999);
+    await settle();
+    assert.doesNotMatch(client.text, /stream:error/);
+    world.memory.clock.advance(1);
+    assert.match(await client.next(/<\/stream:stream>/), /<connection-timeout /);
+    await client.closed();
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("c2s writes a whitespace keepalive after keepalive of silence", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { keepalive: "20s", "idle-timeout": "10m", "auth-timeout": "1h" }));
+  const world = await c2sWorld(config);
+  try {
+    const client = await rawClient(world);
+    client.open();
+    await client.next(/<\/stream:features>/);
+    const length = client.text.length;
+    world.memory.clock.advance(19_000);
+    await settle();
+    assert.equal(client.text.length, length);
+    world.memory.clock.advance(1_000);
+    await settle();
+    assert.equal(client.text.slice(length), " ");
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("c2s keeps a bound stream whose client answers keepalives, and times out a silent one", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { keepalive: "30s", "idle-timeout": "1m" }));
+  const world = await c2sWorld(config);
+  try {
+    await addUser(world.xdb, "alice", "pw");
+    const talker = await boundClient(world, "alice", "pw", "a");
+    const silent = await boundClient(world, "alice", "pw", "b");
+    for (let i = 0; i < 6; i++) {
+      world.memory.clock.advance(15_000);
+      talker.send(" ");
+      await settle();
+    }
+    assert.match(await silent.next(/<\/stream:stream>/), /<connection-timeout /);
+    assert.doesNotMatch(talker.text, /stream:error/);
+    talker.send(`<message to='bob@${DOMAIN}' id='x'/>`);
+    assert.match(await talker.next(/<message[^>]*id=.x.[^>]*\/>/), /from=.alice@localhost\/a./);
+  } finally {
+    await world.stop();
+  }
+});

@@ -1,0 +1,122 @@
+/**
+ * The `<c2s xmlns="jabberd:config:c2s">` component (RFC 6120 client connections): listeners,
+ * certificates, limits and registration, and the route packets that connect each client's
+ * session to the session manager (src/tree/ROUTING.md, "route").
+ */
+import type { Connection } from "../../adapters/types.ts";
+import { CONFIG_RELOADED, type ModuleDefinition } from "../../server/module_api.ts";
+import { Element } from "../../xml/element.ts";
+import { CertificateStore } from "./certificates.ts";
+import { NS_C2S_CONFIG, parseC2sConfig, readC2sConfig } from "./config.ts";
+import { C2sConnection } from "./connection.ts";
+import { ConnectionCounter } from "./limits.ts";
+import { openListeners } from "./listener.ts";
+import { Registration } from "./register.ts";
+
+export const c2sModule: ModuleDefinition = {
+  element: NS_C2S_CONFIG,
+  sections: ["service"],
+  validate(element, context) {
+    parseC2sConfig(element, (at, message) => context.problem(at, message));
+  },
+  async register(api) {
+    const config = readC2sConfig(api.config);
+    const certificates = new CertificateStore({
+      files: api.adapters.files,
+      resolvePath: (path) => api.resolvePath(path),
+      configured: config.certificates,
+      domains: config.domains,
+    });
+    await certificates.load();
+    api.hook(CONFIG_RELOADED, async () => {
+      try {
+        await certificates.load();
+        api.log.info("c2s: certificates reloaded");
+      } catch (error) {
+        api.log.error(`c2s: certificates not reloaded, keeping the old ones: ${error}`);
+      }
+    });
+    const registration = config.register
+      ? new Registration(config.register, api.xdb, config.iterations)
+      : undefined;
+    const connections = new Map<string, C2sConnection>();
+    const perIp = new ConnectionCounter(config.limits.connectionsPerIp);
+    let next = 1;
+    const context = {
+      id: api.id,
+      config,
+      timer: api.timer,
+      log: api.log,
+      xdb: api.xdb,
+      registration,
+      deliver: (element: Element) => {
+        try {
+          api.deliver(element);
+        } catch (error) {
+          // After unload the tree may refuse packets; a closing connection must not throw.
+          api.log.debug(`c2s: could not deliver a route packet: ${error}`);
+        }
+      },
+      tls: () => certificates.tls,
+      closed: (connection: C2sConnection) => {
+        if (connections.delete(connection.id)) perIp.release(connection.remoteAddress);
+      },
+    };
+    const accept = (conn: Connection, directTls: boolean) => {
+      try {
+        const address = conn.remote.hostname;
+        if (!perIp.acquire(address)) {
+          api.log.notice(`c2s: refused a connection from ${address}: too many from there`);
+          conn.write(
+            `<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
+              `xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>` +
+              `<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>` +
+              `</stream:error></stream:stream>`,
+          );
+          conn.close();
+          return;
+        }
+        const id = String(next++);
+        const connection = new C2sConnection(id, conn, context, directTls);
+        connections.set(id, connection);
+      } catch (error) {
+        api.log.error(`c2s: could not accept a connection: ${error}`);
+        conn.close();
+      }
+    };
+    api.handle("deliver", (packet) => {
+      if (packet.kind !== "route") return "pass";
+      const to = packet.element.attrs.to ?? "";
+      const slash = to.indexOf("/");
+      const connection = slash < 0 ? undefined : connections.get(to.slice(slash + 1));
+      if (connection) {
+        connection.onRoute(packet.element);
+      } else if (packet.element.attrs.type !== "error") {
+        // The connection is gone: tell the sm so it ends that session.
+        const from = packet.element.attrs.from;
+        api.deliver(new Element("route", { type: "error", to: from ?? "", from: to }), packet);
+      }
+      return "done";
+    });
+    const listeners = await openListeners(
+      api.adapters.net,
+      config.listens,
+      () => certificates.tls,
+      accept,
+    );
+    for (const listener of listeners) {
+      api.log.notice(`c2s: listening on ${listener.address.hostname}:${listener.address.port}`);
+    }
+    api.onUnload(async () => {
+      addresses.delete(api.id);
+      for (const listener of listeners) await listener.close();
+      for (const connection of [...connections.values()]) {
+        connection.streamError("system-shutdown");
+      }
+    });
+    addresses.set(api.id, listeners.map((l) => l.address));
+  },
+};
+
+/** The addresses the c2s sections listen on, by section id (tests and status pages read it). */
+export const addresses = new Map<string, { hostname: string; port: number }[]>();

@@ -1,0 +1,44 @@
+/**
+ * The shape of a server-side SASL mechanism (RFC 6120 §6, RFC 4422): a state machine fed the
+ * client's messages, answering a challenge, success or failure with an RFC 6120 §6.5 condition.
+ */
+import type { Credentials } from "../../../accounts/credentials.ts";
+
+export type SaslCondition =
+  | "aborted"
+  | "account-disabled"
+  | "credentials-expired"
+  | "encryption-required"
+  | "incorrect-encoding"
+  | "invalid-authzid"
+  | "invalid-mechanism"
+  | "malformed-request"
+  | "mechanism-too-weak"
+  | "not-authorized"
+  | "temporary-auth-failure";
+
+export type SaslStep =
+  | { type: "challenge"; data: Uint8Array }
+  | { type: "success"; username: string; data?: Uint8Array }
+  | { type: "failure"; condition: SaslCondition; text?: string };
+
+export interface SaslContext {
+  /** The credentials of a username (a localpart, already normalized), or undefined. */
+  credentials(username: string): Promise<Credentials | undefined>;
+  /** Normalizes a username to a localpart; undefined when it is not a valid one. */
+  normalizeUsername(username: string): string | undefined;
+  /** The bare JID an authzid must equal for `username` (we allow no proxy authorization). */
+  jidOf(username: string): string;
+  /** `tls-server-end-point` data of this TLS session, when channel binding is possible. */
+  channelBinding: Uint8Array | undefined;
+  /** Iterations used for the made-up challenge to an unknown user. */
+  iterations: number;
+}
+
+export interface SaslMechanism {
+  step(message: Uint8Array): Promise<SaslStep>;
+}
+
+export function failure(condition: SaslCondition, text?: string): SaslStep {
+  return { type: "failure", condition, text };
+}

@@ -1,0 +1,165 @@
+// The RFC 6120 §4.9.3 stream errors c2s sends, seen over a raw client on the memory net.
+import assert from "node:assert/strict";
+import { xml } from "../../xml/element.ts";
+import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient } from "./testing.ts";
+
+type World = Awaited<ReturnType<typeof c2sWorld>>;
+
+const streamError = (condition: string) =>
+  new RegExp(
+    `<stream:error><${condition} xmlns=.urn:ietf:params:xml:ns:xmpp-streams.\\/>.*</stream:stream>`,
+  );
+
+/** Opens a stream, reads the features, sends `text`, and returns everything up to the close. */
+async function afterFeatures(world: World, text: string | Uint8Array): Promise<string> {
+  const client = await rawClient(world);
+  client.open();
+  await client.next(/<\/stream:features>/);
+  client.conn.write(text);
+  const answer = await client.next(/<\/stream:stream>/);
+  await client.closed();
+  return answer;
+}
+
+async function withWorld(body: (world: World) => Promise<void>, config = CONFIG()) {
+  const world = await c2sWorld(config);
+  try {
+    await body(world);
+  } finally {
+    await world.stop();
+  }
+}
+
+Deno.test("c2s answers a stream in another default namespace with invalid-namespace", async () => {
+  await withWorld(async (world) => {
+    const client = await rawClient(world);
+    client.send(
+      `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`,
+    );
+    const answer = await client.next(/<\/stream:stream>/);
+    assert.match(answer, /^<\?xml version='1.0'\?><stream:stream /);
+    assert.match(answer, streamError("invalid-namespace"));
+    await client.closed();
+  });
+});
+
+Deno.test("c2s answers a root element outside the streams namespace with invalid-namespace", async () => {
+  await withWorld(async (world) => {
+    const client = await rawClient(world);
+    client.send(
+      `<stream:stream xmlns='jabber:client' xmlns:stream='urn:example:wrong' to='${DOMAIN}' version='1.0'>`,
+    );
+    assert.match(await client.next(/<\/stream:stream>/), streamError("invalid-namespace"));
+    await client.closed();
+  });
+});
+
+Deno.test("c2s answers broken XML with not-well-formed", async () => {
+  await withWorld(async (world) => {
+    const answer = await afterFeatures(world, "<message><body>x</message>");
+    assert.match(answer, streamError("not-well-formed"));
+  });
+});
+
+Deno.test("c2s answers broken XML before any stream header with its header and not-well-formed", async () => {
+  await withWorld(async (world) => {
+    const client = await rawClient(world);
+    client.send("<<>");
+    const answer = await client.next(/<\/stream:stream>/);
+    assert.match(answer, /^<\?xml version='1.0'\?><stream:stream /);
+    assert.match(answer, streamError("not-well-formed"));
+  });
+});
+
+Deno.test("c2s answers a comment, a PI, a DTD and an entity with restricted-xml", async (t) => {
+  const cases: [string, string][] = [
+    ["a comment", "<!-- hello -->"],
+    ["a processing instruction", "<?php echo 1; ?>"],
+    ["a DTD", "<!DOCTYPE foo [<!ENTITY x 'y'>]>"],
+    ["an entity", "<message to='bob@localhost'><body>&x;</body></message>"],
+  ];
+  for (const [name, text] of cases) {
+    await t.step(name, async () => {
+      await withWorld(async (world) => {
+        assert.match(await afterFeatures(world, text), streamError("restricted-xml"));
+      });
+    });
+  }
+});
+
+Deno.test("c2s answers bytes that are not UTF-8 with unsupported-encoding", async () => {
+  await withWorld(async (world) => {
+    const bytes = new Uint8Array([0x3c, 0x6d, 0xff, 0xfe, 0x3e]); // "<m" then two invalid bytes
+    assert.match(await afterFeatures(world, bytes), streamError("unsupported-encoding"));
+  });
+});
+
+Deno.test("c2s answers a stanza over the size limit with policy-violation", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { "stanza-size": "1KiB" }));
+  await withWorld(async (world) => {
+    const big = `<message to='bob@localhost'><body>${"x".repeat(2000)}</body></message>`;
+    assert.match(await afterFeatures(world, big), streamError("policy-violation"));
+  }, config);
+});
+
+Deno.test("c2s closes an idle bound stream with connection-timeout", async () => {
+  const config = CONFIG();
+  config.append(xml("limits", { "idle-timeout": "2m", keepalive: "1m" }));
+  await withWorld(async (world) => {
+    await addUser(world.xdb, "alice", "pw");
+    const client = await boundClient(world, "alice", "pw", "phone");
+    world.memory.clock.advance(60_000);
+    assert.match(await client.next(/ /), /^ $/); // a whitespace keepalive, not yet a timeout
+    world.memory.clock.advance(60_000);
+    assert.match(await client.next(/<\/stream:stream>/), streamError("connection-timeout"));
+    await client.closed();
+  }, config);
+});
+
+Deno.test("c2s closes the older stream with conflict when a new login takes its resource", async () => {
+  await withWorld(async (world) => {
+    await addUser(world.xdb, "alice", "pw");
+    const first = await boundClient(world, "alice", "pw", "phone");
+    const second = await boundClient(world, "alice", "pw", "phone");
+    assert.match(await first.next(/<\/stream:stream>/), streamError("conflict"));
+    await first.closed();
+    // The new session lives on and still reaches the sm.
+    second.send("<message to='bob@localhost' id='m1'><body>hi</body></message>");
+    assert.match(await second.next(/<\/message>/), /from=.alice@localhost\/phone./);
+    // The replaced connection did not end the new session: c2s sent no route error for it.
+    const ends = world.routes.filter((r) => r.attrs.type === "error");
+    assert.equal(ends.length, 0, ends.map(String).join("\n"));
+  });
+});
+
+Deno.test("c2s answers a stanza with someone else's from with invalid-from", async () => {
+  await withWorld(async (world) => {
+    await addUser(world.xdb, "alice", "pw");
+    const client = await boundClient(world, "alice", "pw", "phone");
+    client.send("<message to='bob@localhost' from='mallory@localhost/x'><body>x</body></message>");
+    assert.match(await client.next(/<\/stream:stream>/), streamError("invalid-from"));
+    await client.closed();
+  });
+});
+
+Deno.test("c2s accepts a from of the client's own bare or full JID", async () => {
+  await withWorld(async (world) => {
+    await addUser(world.xdb, "alice", "pw");
+    const client = await boundClient(world, "alice", "pw", "phone");
+    client.send("<message to='bob@localhost' from='alice@localhost' id='a'/>");
+    client.send("<message to='bob@localhost' from='alice@localhost/phone' id='b'/>");
+    const echoed = await client.next(/<message[^>]*id=.b.[^>]*\/>/);
+    assert.match(echoed, /id=.a./);
+    assert.doesNotMatch(echoed, /stream:error/);
+  });
+});
+
+Deno.test("c2s sends system-shutdown to a bound stream when its section stops", async () => {
+  const world = await c2sWorld(CONFIG());
+  await addUser(world.xdb, "alice", "pw");
+  const client = await boundClient(world, "alice", "pw", "phone");
+  await world.stop();
+  assert.match(await client.next(/<\/stream:stream>/), streamError("system-shutdown"));
+  await client.closed();
+});

@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { StanzaError } from "../../util/errors.ts";
+import { NS_STANZAS_ERRORS } from "../../util/ns.ts";
+import { xml } from "../../xml/element.ts";
+import { REMOTE, smTestWorld } from "./testing.ts";
+import type { SmFeature, StanzaEvent } from "./types.ts";
+
+const ROMEO = `romeo@${REMOTE}/orchard`;
+
+/** A feature that records every event named in `names` (with the origin's JID) and passes. */
+function recorder(names: string[], answer?: (name: string, event: StanzaEvent) => unknown) {
+  const seen: { name: string; stanza: string; origin?: string }[] = [];
+  const feature: SmFeature = {
+    name: "recorder",
+    register(sm) {
+      for (const name of names) {
+        sm.api.hook<StanzaEvent>(name, (event) => {
+          seen.push({ name, stanza: event.stanza.name, origin: event.origin?.jid.toString() });
+          return answer?.(name, event);
+        }, 10);
+      }
+    },
+  };
+  return { seen, feature };
+}
+
+Deno.test("an iq get to the host for an unknown namespace is answered service-unavailable", async () => {
+  const world = await smTestWorld();
+  await world.arrive(
+    `<iq from="${ROMEO}" to="localhost" type="get" id="q1"><query xmlns="urn:example:nothing"/></iq>`,
+  );
+  assert.equal(world.remote.length, 1);
+  const reply = world.remote[0];
+  assert.equal(reply.attrs.type, "error");
+  assert.equal(reply.attrs.id, "q1");
+  assert.equal(reply.attrs.from, "localhost");
+  assert.ok(reply.getChild("error")?.getChild("service-unavailable", NS_STANZAS_ERRORS));
+  await world.stop();
+});
+
+Deno.test("an unknown namespace from a session to its own account is answered service-unavailable", async () => {
+  const world = await smTestWorld();
+  const juliet = await world.open("juliet@localhost/balcony");
+  await world.send(
+    juliet.connection,
+    juliet.jid!,
+    `<iq type="set" id="s1"><query xmlns="urn:example:nothing"/></iq>`,
+  );
+  const [reply] = world.take(juliet.connection);
+  assert.equal(reply.attrs.type, "error");
+  assert.equal(reply.attrs.to, "juliet@localhost/balcony");
+  assert.ok(reply.getChild("error")?.getChild("service-unavailable", NS_STANZAS_ERRORS));
+  await world.stop();
+});
+
+Deno.test("an iq get without a payload is answered bad-request", async () => {
+  const world = await smTestWorld();
+  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="get" id="q1"/>`);
+  assert.ok(world.remote[0].getChild("error")?.getChild("bad-request", NS_STANZAS_ERRORS));
+  await world.stop();
+});
+
+Deno.test("errors and iq results are never answered with an error", async () => {
+  const world = await smTestWorld();
+  await world.addUser("juliet@localhost");
+  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="result" id="r1"/>`);
+  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="error" id="r2"/>`);
+  await world.arrive(`<iq from="${ROMEO}" to="juliet@localhost/gone" type="result" id="r3"/>`);
+  await world.arrive(`<iq from="${ROMEO}" to="nobody@localhost" type="error" id="r4"/>`);
+  await world.arrive(`<message from="${ROMEO}" to="nobody@localhost" type="error"/>`);
+  await world.arrive(`<message from="${ROMEO}" to="localhost" type="error"/>`);
+  assert.deepEqual(world.remote.map((s) => s.toString()), []);
+  await world.stop();
+});
+
+Deno.test("iq events are named by type, address form and payload, and carry the origin", async () => {
+  const { seen, feature } = recorder(
+    [
+      "iq-get/host/urn:xmpp:ping:ping",
+      "iq-get/self/jabber:iq:roster:query",
+      "iq-get/bare/vcard-temp:vCard",
+      "iq-result/host/ping-7",
+    ],
+    (name, event) => {
+      if (name.startsWith("iq-result")) return true;
+      world.sm.reply(event.stanza);
+      return true;
+    },
+  );
+  const world = await smTestWorld({ features: [feature] });
+  await world.addUser("romeo@localhost");
+  const juliet = await world.open("juliet@localhost/balcony");
+  const send = (text: string) => world.send(juliet.connection, juliet.jid!, text);
+  await send(`<iq to="localhost" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>`);
+  await send(`<iq type="get" id="2"><query xmlns="jabber:iq:roster"/></iq>`);
+  await send(`<iq to="juliet@localhost" type="get" id="3"><query xmlns="jabber:iq:roster"/></iq>`);
+  await send(`<iq to="romeo@localhost" type="get" id="4"><vCard xmlns="vcard-temp"/></iq>`);
+  await send(`<iq to="localhost" type="result" id="ping-7"/>`);
+  await world.arrive(
+    `<iq from="${ROMEO}" to="localhost" type="get" id="5"><ping xmlns="urn:xmpp:ping"/></iq>`,
+  );
+  const origin = "juliet@localhost/balcony";
+  assert.deepEqual(seen, [
+    { name: "iq-get/host/urn:xmpp:ping:ping", stanza: "iq", origin },
+    { name: "iq-get/self/jabber:iq:roster:query", stanza: "iq", origin },
+    { name: "iq-get/self/jabber:iq:roster:query", stanza: "iq", origin },
+    { name: "iq-get/bare/vcard-temp:vCard", stanza: "iq", origin },
+    { name: "iq-result/host/ping-7", stanza: "iq", origin },
+    { name: "iq-get/host/urn:xmpp:ping:ping", stanza: "iq", origin: undefined },
+  ]);
+  // The replies reached Juliet (to her full JID) and Romeo (into the tree).
+  const replies = world.take(juliet.connection);
+  assert.deepEqual(replies.map((r) => [r.attrs.type, r.attrs.id]), [
+    ["result", "1"],
+    ["result", "2"],
+    ["result", "3"],
+    ["result", "4"],
+  ]);
+  assert.equal(replies[0].attrs.from, "localhost");
+  assert.equal(replies[1].attrs.from, undefined);
+  assert.deepEqual(world.remote.map((r) => [r.attrs.type, r.attrs.id]), [["result", "5"]]);
+  await world.stop();
+});
+
+Deno.test("message and presence events carry the origin for local senders only", async () => {
+  const { seen, feature } = recorder(["message/bare", "presence/bare", "presence/host"]);
+  const world = await smTestWorld({ features: [feature] });
+  await world.addUser("romeo@localhost");
+  const juliet = await world.open("juliet@localhost/balcony");
+  await world.send(
+    juliet.connection,
+    juliet.jid!,
+    `<message to="romeo@localhost"><body>x</body></message>`,
+  );
+  await world.send(
+    juliet.connection,
+    juliet.jid!,
+    `<presence to="romeo@localhost" type="subscribe"/>`,
+  );
+  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost" type="probe"/>`);
+  await world.arrive(`<presence from="${ROMEO}" to="localhost"/>`);
+  assert.deepEqual(seen, [
+    { name: "message/bare", stanza: "message", origin: "juliet@localhost/balcony" },
+    { name: "presence/bare", stanza: "presence", origin: "juliet@localhost/balcony" },
+    { name: "presence/bare", stanza: "presence", origin: undefined },
+    { name: "presence/host", stanza: "presence", origin: undefined },
+  ]);
+  await world.stop();
+});
+
+Deno.test("subscription presence to a full JID fires presence/bare (RFC 6121 §8.5.3.1)", async () => {
+  const { seen, feature } = recorder(["presence/bare"], () => true);
+  const world = await smTestWorld({ features: [feature] });
+  const juliet = await world.open("juliet@localhost/balcony");
+  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost/balcony" type="subscribe"/>`);
+  assert.equal(seen.length, 1);
+  assert.equal(world.take(juliet.connection).length, 0);
+  await world.stop();
+});
+
+Deno.test("pre- events see what a session sends; true stops routing, false lets it go on", async () => {
+  const { seen, feature } = recorder(
+    ["pre-message/full", "pre-presence/bare", "pre-iq/host"],
+    (name) => name === "pre-message/full" ? true : Promise.resolve(false),
+  );
+  const world = await smTestWorld({ features: [feature] });
+  const juliet = await world.open("juliet@localhost/balcony");
+  const send = (text: string) => world.send(juliet.connection, juliet.jid!, text);
+  await send(`<message to="${ROMEO}"><body>held back</body></message>`);
+  await send(`<presence/>`);
+  await send(`<iq to="${REMOTE}" type="get" id="v"><query xmlns="jabber:iq:version"/></iq>`);
+  assert.deepEqual(seen.map((s) => [s.name, s.origin]), [
+    ["pre-message/full", "juliet@localhost/balcony"],
+    ["pre-presence/bare", "juliet@localhost/balcony"],
+    ["pre-iq/host", "juliet@localhost/balcony"],
+  ]);
+  // The message was taken by the hook; the iq went on to the remote server.
+  assert.deepEqual(world.remote.map((s) => s.name), ["iq"]);
+  await world.stop();
+});
+
+Deno.test("a hook that throws a StanzaError is answered with that error", async () => {
+  const feature: SmFeature = {
+    name: "refuser",
+    register(sm) {
+      sm.api.hook(
+        "iq-set/host/jabber:iq:register:query",
+        () => Promise.reject(new StanzaError("not-allowed", "Registration is closed")),
+      );
+    },
+  };
+  const world = await smTestWorld({ features: [feature] });
+  await world.arrive(
+    `<iq from="${ROMEO}" to="localhost" type="set" id="r"><query xmlns="jabber:iq:register"/></iq>`,
+  );
+  assert.ok(world.remote[0].getChild("error")?.getChild("not-allowed", NS_STANZAS_ERRORS));
+  await world.stop();
+});
+
+Deno.test("a malformed to from a session is answered jid-malformed", async () => {
+  const world = await smTestWorld();
+  const juliet = await world.open("juliet@localhost/balcony");
+  await world.send(
+    juliet.connection,
+    juliet.jid!,
+    xml("message", { to: "@bad" }, xml("body", {}, "x")),
+  );
+  const [reply] = world.take(juliet.connection);
+  assert.ok(reply.getChild("error")?.getChild("jid-malformed", NS_STANZAS_ERRORS));
+  await world.stop();
+});
+
+Deno.test("isLocalHost() and isAdmin() follow the section's hosts and <admin>", async () => {
+  const world = await smTestWorld({ config: `<admin>Boss@LocalHost</admin>` });
+  assert.equal(world.sm.isLocalHost("LOCALHOST."), true);
+  assert.equal(world.sm.isLocalHost(REMOTE), false);
+  assert.equal(world.sm.isAdmin("boss@localhost/desk"), true);
+  assert.equal(world.sm.isAdmin("juliet@localhost"), false);
+  assert.equal(await world.sm.userExists("juliet@localhost"), false);
+  await world.addUser("juliet@localhost");
+  assert.equal(await world.sm.userExists("juliet@localhost"), true);
+  await world.stop();
+});

@@ -1,0 +1,83 @@
+/**
+ * XEP-0280 Message Carbons: a session enables or disables carbons (§4–5); eligible messages
+ * (§6) arriving for a user are copied, wrapped in `<received><forwarded>`, to the user's other
+ * carbons-enabled resources, and messages a session sends are copied in `<sent>` to its user's
+ * other carbons-enabled resources. For a bare-JID message, the resources the core delivers to
+ * (the highest non-negative priority, RFC 6121 §8.5.2.1.1) get no copy.
+ */
+import { NS_CARBONS, NS_FORWARD, NS_HINTS } from "../../../util/ns.ts";
+import { type Element, xml } from "../../../xml/element.ts";
+import type { Session, SmFeature, StanzaEvent } from "../types.ts";
+import { advertise } from "./advertise.ts";
+
+const ENABLED = "carbons";
+const IM_PAYLOADS = [
+  "urn:xmpp:receipts",
+  "http://jabber.org/protocol/chatstates",
+  "urn:xmpp:chat-markers:0",
+];
+
+/** §6: chat, or normal with a body or an IM payload; not private, no-copy, or a carbon itself. */
+export function eligible(message: Element): boolean {
+  const type = message.attrs.type ?? "normal";
+  if (message.getChild("private", NS_CARBONS) || message.getChild("no-copy", NS_HINTS)) {
+    return false;
+  }
+  if (message.getChild("received", NS_CARBONS) || message.getChild("sent", NS_CARBONS)) {
+    return false;
+  }
+  if (type === "chat") return true;
+  if (type !== "normal") return false;
+  return message.getChild("body") !== undefined ||
+    IM_PAYLOADS.some((ns) => message.getChildByNs(ns));
+}
+
+export const carbons: SmFeature = {
+  name: "carbons",
+  register(sm) {
+    const { api } = sm;
+    advertise(sm, "bare", NS_CARBONS);
+    advertise(sm, "host", NS_CARBONS);
+    for (const command of ["enable", "disable"]) {
+      api.hook<StanzaEvent>(`iq-set/self/${NS_CARBONS}:${command}`, ({ stanza, origin }) => {
+        origin!.data.set(ENABLED, command === "enable");
+        sm.reply(stanza);
+        return true;
+      });
+    }
+    const copy = (to: Session[], direction: "received" | "sent", message: Element) => {
+      for (const session of to) {
+        if (!session.data.get(ENABLED)) continue;
+        const forwarded = xml("forwarded", { xmlns: NS_FORWARD }, message.clone());
+        const wrapper = xml(direction, { xmlns: NS_CARBONS }, forwarded);
+        const carbon = xml("message", {
+          from: session.jid.bareString(),
+          type: message.attrs.type ?? "normal",
+        });
+        carbon.attrs.to = session.jid.toString();
+        sm.sendToSession(session, carbon.append(wrapper));
+      }
+    };
+    // Before the core's delivery (priority -1); returns undefined so delivery goes on.
+    api.hook<StanzaEvent>("message/full", ({ stanza }) => {
+      if (!eligible(stanza)) return;
+      const to = stanza.attrs.to!;
+      const user = to.replace(/\/.*$/, "");
+      if (!sm.sessions.get(to)) return; // offline or unknown: no original, no carbon
+      copy(sm.sessions.ofUser(user).filter((s) => s.jid.toString() !== to), "received", stanza);
+    }, 10);
+    api.hook<StanzaEvent>("message/bare", ({ stanza }) => {
+      if (!eligible(stanza)) return;
+      const sessions = sm.sessions.ofUser(stanza.attrs.to!);
+      const best = Math.max(-1, ...sessions.filter((s) => s.available).map((s) => s.priority));
+      if (best < 0) return;
+      copy(sessions.filter((s) => !s.available || s.priority !== best), "received", stanza);
+    }, 10);
+    const sent = ({ stanza, origin }: StanzaEvent) => {
+      if (!origin || !eligible(stanza)) return;
+      const others = sm.sessions.ofUser(origin.jid.bareString()).filter((s) => s !== origin);
+      copy(others, "sent", stanza);
+    };
+    for (const kind of ["bare", "full", "host"]) api.hook(`pre-message/${kind}`, sent, 10);
+  },
+};

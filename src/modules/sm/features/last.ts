@@ -1,0 +1,79 @@
+/**
+ * XEP-0012 Last Activity: the server's uptime for an iq to a host (§5), and a user's last logout
+ * for an iq to their bare JID (§4) from the user or a contact with a `from` or `both`
+ * subscription (others get forbidden). When a user's last session ends, the time and the status
+ * of their last unavailable presence are stored under ns `jabber:iq:last`; while a session is
+ * online the answer is 0 seconds.
+ */
+import { StanzaError } from "../../../util/errors.ts";
+import { NS_LAST, NS_ROSTER } from "../../../util/ns.ts";
+import { type Element, xml } from "../../../xml/element.ts";
+import type { SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
+import { advertise } from "./advertise.ts";
+
+const STATUS = "last-status";
+
+export const last: SmFeature = {
+  name: "last",
+  register(sm) {
+    const { api } = sm;
+    const started = api.timer.now();
+    const seconds = (since: number) =>
+      String(Math.max(0, Math.floor((api.timer.now() - since) / 1000)));
+    advertise(sm, "host", NS_LAST);
+    advertise(sm, "bare", NS_LAST);
+
+    api.hook<StanzaEvent>(`iq-get/host/${NS_LAST}:query`, ({ stanza }) => {
+      sm.reply(stanza, xml("query", { xmlns: NS_LAST, seconds: seconds(started) }));
+      return true;
+    });
+    const answer = async (stanza: Element, owner: string, asker: string) => {
+      if (asker !== owner) {
+        if (!(await sm.userExists(owner))) throw new StanzaError("service-unavailable");
+        const roster = await api.xdb.get(owner, NS_ROSTER);
+        const item = roster?.getChildren("item").find((i) => i.attrs.jid === asker);
+        const subscription = item?.attrs.subscription;
+        if (subscription !== "from" && subscription !== "both") throw new StanzaError("forbidden");
+      }
+      if (sm.sessions.ofUser(owner).length > 0) {
+        return sm.reply(stanza, xml("query", { xmlns: NS_LAST, seconds: "0" }));
+      }
+      const stored = await api.xdb.get(owner, NS_LAST);
+      const stamp = Number(stored?.attrs.stamp);
+      if (!stored || !Number.isFinite(stamp)) throw new StanzaError("item-not-found");
+      sm.reply(stanza, xml("query", { xmlns: NS_LAST, seconds: seconds(stamp) }, stored.text()));
+    };
+    const ask = ({ stanza, origin }: StanzaEvent) => {
+      const asker = origin?.jid.bareString() ?? stanza.attrs.from?.replace(/\/.*$/, "") ?? "";
+      const owner = stanza.attrs.to?.replace(/\/.*$/, "") ?? asker;
+      answer(stanza, owner, asker).catch((error) => {
+        if (!(error instanceof StanzaError)) api.log.error(`Last activity failed: ${error}`);
+        sm.replyError(
+          stanza,
+          error instanceof StanzaError ? error : new StanzaError("internal-server-error"),
+        );
+      });
+      return true;
+    };
+    api.hook(`iq-get/bare/${NS_LAST}:query`, ask);
+    api.hook(`iq-get/self/${NS_LAST}:query`, ask);
+
+    // The status of the unavailable presence that ends a session (§4: "the status text").
+    const remember = ({ stanza, origin }: StanzaEvent) => {
+      if (origin && !stanza.attrs.to && stanza.attrs.type === "unavailable") {
+        origin.data.set(STATUS, stanza.getChildText("status") ?? "");
+      }
+    };
+    api.hook("pre-presence/bare", remember, 100);
+    api.hook("pre-presence/host", remember, 100);
+    api.hook<SessionEvent>("resource-unbind", ({ session }) => {
+      const owner = session.jid.bareString();
+      if (sm.sessions.ofUser(owner).some((s) => s !== session)) return;
+      const status = String(session.data.get(STATUS) ?? "");
+      const stored = xml("query", { xmlns: NS_LAST, stamp: String(api.timer.now()) }, status);
+      api.xdb.set(owner, NS_LAST, stored).catch((error) =>
+        api.log.warn(`Cannot store the last logout of ${owner}: ${error}`)
+      );
+    });
+  },
+};

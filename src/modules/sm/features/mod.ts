@@ -1,0 +1,37 @@
+/**
+ * The session manager's features (RFC 6121 and the XEPs of issue 3), in one plain list: the
+ * composition is explicit here and nothing registers itself on import. `<sm>` registers each one
+ * in this order unless `<disable>name</disable>` switches it off.
+ */
+import type { SmFeature } from "../types.ts";
+import { announce } from "./announce.ts";
+import { blocking } from "./blocking.ts";
+import { carbons } from "./carbons.ts";
+import { disco } from "./disco.ts";
+import { last } from "./last.ts";
+import { ping } from "./ping.ts";
+import { presence } from "./presence.ts";
+import { privateXml } from "./private.ts";
+import { register } from "./register.ts";
+import { roster } from "./roster.ts";
+import { subscription } from "./subscription.ts";
+import { time } from "./time.ts";
+import { vcard } from "./vcard.ts";
+import { version } from "./version.ts";
+
+export const smFeatures: SmFeature[] = [
+  roster,
+  subscription,
+  presence,
+  blocking,
+  carbons,
+  vcard,
+  privateXml,
+  disco,
+  version,
+  time,
+  last,
+  ping,
+  announce,
+  register,
+];

@@ -1,0 +1,223 @@
+/**
+ * Presence (RFC 6121 §4): initial presence with probes and the presence of the user's other
+ * resources (§4.2), answering probes (§4.3), subsequent presence (§4.4), unavailable presence
+ * and the end of a session (§4.5), directed presence remembered and ended (§4.6), and inbound
+ * presence for a local user's bare JID (§8.5.2.1.1).
+ *
+ * Choices where the RFC leaves room:
+ * - broadcasts go to the contacts with subscription from/both and to every available resource
+ *   of the user, the sending one included (it sees its own presence echoed, as clients expect);
+ * - probes are sent from the user's bare JID, so the answers reach every available resource;
+ * - a probe from someone not subscribed (no from/both), or for an account that has no item for
+ *   the prober, is answered "unsubscribed" (§4.3.2), which repairs a subscription state that went
+ *   out of step; with no resource available the answer is unavailable presence from the bare JID;
+ * - `session-available` ({ session }) is fired after every available presence a session sends
+ *   (types.ts), once its `available`, `priority` and `presence` are updated;
+ * - stored subscription requests (pending in) are delivered to a session on its initial presence
+ *   (§3.1.3), again on every login until they are answered.
+ */
+import { JID } from "../../../util/jid.ts";
+import type { Element } from "../../../xml/element.ts";
+import { xml } from "../../../xml/element.ts";
+import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent } from "../types.ts";
+import {
+  availableSessions,
+  deliverToAvailable,
+  readdressed,
+  sendPresenceOf,
+} from "./presence_broadcast.ts";
+import { handled } from "./roster.ts";
+import { bareOf, type Roster, rosterStoreOf } from "./roster_store.ts";
+
+/** Where a session keeps the addresses it sent directed available presence to (§4.6). */
+const DIRECTED = "presence:directed";
+
+/** The addresses a session sent directed presence to and has not yet sent unavailable to. */
+export function directedOf(session: Session): Set<string> {
+  let set = session.data.get(DIRECTED) as Set<string> | undefined;
+  if (!set) {
+    set = new Set();
+    session.data.set(DIRECTED, set);
+  }
+  return set;
+}
+
+/** The priority of a presence (RFC 6121 §4.7.2.3): an integer -128..127, 0 when absent or bad. */
+export function priorityOf(presence: Element): number {
+  const text = presence.getChildText("priority")?.trim();
+  if (text === undefined || !/^[+-]?\d+$/.test(text)) return 0;
+  const value = Number(text);
+  return value < -128 || value > 127 ? 0 : value;
+}
+
+/** The bare JIDs of contacts that may see the user's presence (subscription from/both). */
+function subscribers(roster: Roster): string[] {
+  return [...roster.items.values()]
+    .filter((item) => item.subscription === "from" || item.subscription === "both")
+    .map((item) => item.jid);
+}
+
+/** The bare JIDs whose presence the user may see (subscription to/both): they get probes. */
+function publishers(roster: Roster): string[] {
+  return [...roster.items.values()]
+    .filter((item) => item.subscription === "to" || item.subscription === "both")
+    .map((item) => item.jid);
+}
+
+/**
+ * Sends one presence from a session to its contacts and to the user's available resources
+ * (`also`: the sending session too, whether or not it is available).
+ */
+function broadcast(sm: SmApi, session: Session, presence: Element, roster: Roster): void {
+  const from = session.jid.toString();
+  const bare = session.jid.bareString();
+  for (const contact of subscribers(roster)) sm.route(readdressed(presence, from, contact));
+  const own = new Set(availableSessions(sm, bare));
+  own.add(session);
+  for (const other of own) {
+    sm.sendToSession(other, readdressed(presence, from, other.jid.toString()));
+  }
+}
+
+/** Ends directed presence (§4.6.3): unavailable to each remembered address not in `skip`. */
+function endDirected(sm: SmApi, session: Session, skip: Set<string>, unavailable: Element) {
+  const from = session.jid.toString();
+  const directed = directedOf(session);
+  for (const target of directed) {
+    if (!skip.has(bareOf(target) ?? target)) sm.route(readdressed(unavailable, from, target));
+  }
+  directed.clear();
+}
+
+/** A session sends presence without `to`: initial, subsequent or unavailable (§4.2, 4.4, 4.5). */
+async function outboundBroadcast(sm: SmApi, session: Session, stanza: Element): Promise<void> {
+  const user = session.jid.bareString();
+  const store = rosterStoreOf(sm);
+  await store.exclusive(user, async () => {
+    const roster = await store.load(user);
+    // What is broadcast: the client's presence without addresses (each copy gets its own).
+    const presence = readdressed(stanza, undefined, undefined);
+    if (stanza.attrs.type === "unavailable") {
+      const wasAvailable = session.available;
+      session.available = false;
+      session.presence = undefined;
+      if (wasAvailable) broadcast(sm, session, presence, roster);
+      endDirected(sm, session, new Set(wasAvailable ? subscribers(roster) : []), presence);
+      return;
+    }
+    const initial = !session.available;
+    session.available = true;
+    session.priority = priorityOf(stanza);
+    session.presence = presence;
+    broadcast(sm, session, presence, roster);
+    if (initial) {
+      const full = session.jid.toString();
+      for (const contact of publishers(roster)) {
+        sm.route(xml("presence", { type: "probe", from: user, to: contact }));
+      }
+      // §4.2.2: the new resource learns about the user's other available resources.
+      for (const other of availableSessions(sm, user)) {
+        if (other === session || !other.presence) continue;
+        sm.sendToSession(session, readdressed(other.presence, other.jid.toString(), full));
+      }
+      // §3.1.3: requests that came while the user was away.
+      for (const request of roster.pending.values()) sm.sendToSession(session, request);
+    }
+    sm.api.fire("session-available", { session });
+  });
+}
+
+/** A session sends directed presence (§4.6.2): remembered so that it can be ended later. */
+function outboundDirected(session: Session, stanza: Element): void {
+  const target = JID.tryParse(stanza.attrs.to ?? "")?.toString();
+  if (target === undefined) return;
+  const type = stanza.attrs.type;
+  if (type === undefined) directedOf(session).add(target);
+  else if (type === "unavailable") directedOf(session).delete(target);
+}
+
+/** Answers a probe for a local user (§4.3.2). */
+async function answerProbe(sm: SmApi, stanza: Element): Promise<void> {
+  const user = bareOf(stanza.attrs.to);
+  const prober = bareOf(stanza.attrs.from);
+  const replyTo = stanza.attrs.from;
+  if (user === undefined || prober === undefined || replyTo === undefined) return;
+  if (prober === user) {
+    sendPresenceOf(sm, user, replyTo);
+    return;
+  }
+  const store = rosterStoreOf(sm);
+  await store.exclusive(user, async () => {
+    const item = (await store.load(user)).items.get(prober);
+    if (item?.subscription !== "from" && item?.subscription !== "both") {
+      sm.route(xml("presence", { type: "unsubscribed", from: user, to: prober }));
+      return;
+    }
+    if (sendPresenceOf(sm, user, replyTo) === 0) {
+      sm.route(xml("presence", { type: "unavailable", from: user, to: replyTo }));
+    }
+  });
+}
+
+/** The session ends (§4.5.2, §4.6.3): unavailable for it, if it was available or sent any. */
+async function sessionEnded(sm: SmApi, session: Session): Promise<void> {
+  const wasAvailable = session.available;
+  session.available = false;
+  session.presence = undefined;
+  if (!wasAvailable && directedOf(session).size === 0) return;
+  const user = session.jid.bareString();
+  const store = rosterStoreOf(sm);
+  await store.exclusive(user, async () => {
+    const roster = await store.load(user);
+    const unavailable = xml("presence", { type: "unavailable" });
+    const from = session.jid.toString();
+    if (wasAvailable) {
+      for (const contact of subscribers(roster)) {
+        sm.route(readdressed(unavailable, from, contact));
+      }
+      for (const other of availableSessions(sm, user)) {
+        if (other !== session) {
+          sm.sendToSession(other, readdressed(unavailable, from, other.jid.toString()));
+        }
+      }
+    }
+    endDirected(sm, session, new Set(wasAvailable ? subscribers(roster) : []), unavailable);
+  });
+}
+
+export const presence: SmFeature = {
+  name: "presence",
+  register(sm) {
+    for (const kind of ["bare", "full", "host"]) {
+      sm.api.hook<StanzaEvent>(`pre-presence/${kind}`, ({ stanza, origin }) => {
+        if (!origin) return undefined;
+        const type = stanza.attrs.type;
+        if (stanza.attrs.to === undefined) {
+          if (type === undefined || type === "unavailable") {
+            return handled(sm, stanza, outboundBroadcast(sm, origin, stanza));
+          }
+          // A probe, error or subscription stanza without an address goes nowhere.
+          return true;
+        }
+        if (type === undefined || type === "unavailable") outboundDirected(origin, stanza);
+        // Routed by the core as the client addressed it.
+        return undefined;
+      }, 5);
+    }
+    sm.api.hook<StanzaEvent>("presence/bare", ({ stanza }) => {
+      const type = stanza.attrs.type;
+      if (type === "probe") return handled(sm, stanza, answerProbe(sm, stanza));
+      if (type !== undefined && type !== "unavailable" && type !== "error") return undefined;
+      const user = bareOf(stanza.attrs.to);
+      if (user !== undefined) deliverToAvailable(sm, user, stanza);
+      // With no available resource the presence is dropped (§8.5.2.1.1 / §8.5.2.2.1).
+      return true;
+    }, 5);
+    sm.api.hook<SessionEvent>("resource-unbind", ({ session }) => {
+      sessionEnded(sm, session).catch((error) =>
+        sm.api.log.error(`Unavailable presence for ${session.jid} failed: ${error?.stack ?? error}`)
+      );
+      return undefined;
+    });
+  },
+};

@@ -1,0 +1,201 @@
+/**
+ * Rosters in XDB (RFC 6121 §2; XEP-0237 versions): reading and writing one user's roster items
+ * and pending inbound subscription requests, one child per contact, with the per-user lock that
+ * keeps roster, subscription and presence work of one user in order.
+ *
+ * Storage (owner `user@host`, ns `jabber:iq:roster`): `<item jid subscription ask? approved?
+ * name?><group/>…</item>` per contact (XDB match `item?jid=…`), and beside them
+ * `<pending xmlns="jabberd:roster:pending" jid>` holding the contact's last `subscribe` stanza
+ * while it waits for an answer (match `pending?jid=…`). Keeping pending requests in the roster's
+ * namespace means deleting an account's roster deletes them too.
+ *
+ * Roster versions (XEP-0237) are not stored: `ver` is a hash of the items as the client sees
+ * them, so a roster that never changed keeps its version across restarts and no read-modify-
+ * write of a counter is needed (XEP-0237 §4 allows any opaque string).
+ */
+import type { XdbClient } from "../../../server/module_api.ts";
+import { JID } from "../../../util/jid.ts";
+import { NS_ROSTER, NS_ROSTER_PENDING } from "../../../util/ns.ts";
+import { Element, xml } from "../../../xml/element.ts";
+import type { SmApi } from "../types.ts";
+import { type StateName, stateName, stateOf, type Subscription } from "./subscription_states.ts";
+
+/** One contact of a roster, as stored. */
+export interface RosterItem {
+  /** The contact's bare JID, normalized. */
+  jid: string;
+  name?: string;
+  subscription: Subscription;
+  /** Pending out: the user asked for the contact's presence (`ask="subscribe"`). */
+  ask: boolean;
+  /** The user pre-approved the contact's subscription request (RFC 6121 §3.4). */
+  approved: boolean;
+  groups: string[];
+}
+
+/** One user's roster: items and pending inbound requests, both by the contact's bare JID. */
+export interface Roster {
+  items: Map<string, RosterItem>;
+  /** The stored `subscribe` stanza of each contact waiting for an answer. */
+  pending: Map<string, Element>;
+}
+
+const SUBSCRIPTIONS = new Set(["none", "to", "from", "both"]);
+
+/** The bare JID string of a JID string, normalized; undefined when it is not a valid JID. */
+export function bareOf(jid: string | undefined): string | undefined {
+  if (jid === undefined) return undefined;
+  return JID.tryParse(jid)?.bareString();
+}
+
+/** Reads a stored roster (or nothing stored) into items and pending requests. */
+export function parseRoster(query: Element | undefined): Roster {
+  const roster: Roster = { items: new Map(), pending: new Map() };
+  for (const child of query?.elements ?? []) {
+    const jid = bareOf(child.attrs.jid);
+    if (jid === undefined) continue;
+    if (child.local === "item") {
+      const subscription = child.attrs.subscription ?? "none";
+      roster.items.set(jid, {
+        jid,
+        name: child.attrs.name || undefined,
+        subscription: SUBSCRIPTIONS.has(subscription) ? subscription as Subscription : "none",
+        ask: child.attrs.ask === "subscribe",
+        approved: child.attrs.approved === "true",
+        groups: child.getChildren("group").map((group) => group.text()),
+      });
+    } else if (child.local === "pending") {
+      const stanza = child.elements[0] ?? xml("presence", { type: "subscribe", from: jid });
+      roster.pending.set(jid, stanza);
+    }
+  }
+  return roster;
+}
+
+/**
+ * The `<item/>` of a roster item as clients see it (RFC 6121 §2.1.2) and as it is stored;
+ * `remove` makes the `subscription="remove"` item of a roster push (§2.5.2).
+ */
+export function itemElement(item: RosterItem, remove = false): Element {
+  const attrs: Record<string, string> = { jid: item.jid };
+  if (item.name) attrs.name = item.name;
+  attrs.subscription = remove ? "remove" : item.subscription;
+  if (!remove && item.ask) attrs.ask = "subscribe";
+  if (!remove && item.approved) attrs.approved = "true";
+  const element = xml("item", attrs);
+  if (!remove) { for (const group of item.groups) element.append(xml("group", {}, group)); }
+  return element;
+}
+
+/** The subscription state (RFC 6121 A.1) of a contact: its item, if any, and pending in. */
+export function stateOfContact(roster: Roster, jid: string): StateName {
+  const item = roster.items.get(jid);
+  return stateName({
+    subscription: item?.subscription ?? "none",
+    pendingOut: item?.ask ?? false,
+    pendingIn: roster.pending.has(jid),
+  });
+}
+
+/** A copy of `item` (or a new item for `jid`) in the given state. */
+export function withState(
+  item: RosterItem | undefined,
+  jid: string,
+  state: StateName,
+  approved: boolean,
+): RosterItem {
+  const { subscription, pendingOut } = stateOf(state);
+  return {
+    jid,
+    name: item?.name,
+    groups: item?.groups ?? [],
+    subscription,
+    ask: pendingOut,
+    approved,
+  };
+}
+
+/**
+ * The XEP-0237 version of a roster: a hash of its items as clients see them, in a fixed order,
+ * so it changes exactly when what a client would receive changes.
+ */
+export async function rosterVersion(roster: Roster): Promise<string> {
+  const lines = [...roster.items.values()]
+    .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
+    .map((item) => itemElement(item).toString());
+  const bytes = new TextEncoder().encode(lines.join("\n"));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  // 16 bytes are plenty to tell versions of one roster apart.
+  return [...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** An XDB match selecting the child named `name` whose `jid` is `jid` (match.ts syntax). */
+function matchJid(name: string, jid: string): string {
+  const escape = (text: string) =>
+    text.replace(/%/g, "%25").replace(/&/g, "%26").replace(/=/g, "%3D");
+  return `${name}?jid=${escape(jid)}`;
+}
+
+/** Rosters of one session manager, read and written through XDB, one user at a time. */
+export class RosterStore {
+  readonly #xdb: XdbClient;
+  /** The tail of each user's queue of exclusive work. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(xdb: XdbClient) {
+    this.#xdb = xdb;
+  }
+
+  /**
+   * Runs `work` once every earlier exclusive work of `owner` finished, so that roster changes,
+   * subscription handling and presence broadcasts of one user happen in the order the stanzas
+   * came (a read-modify-write is never interleaved with another for the same user).
+   */
+  exclusive<T>(owner: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(owner) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => {});
+    this.#queues.set(owner, tail);
+    tail.then(() => {
+      if (this.#queues.get(owner) === tail) this.#queues.delete(owner);
+    });
+    return run;
+  }
+
+  async load(owner: string): Promise<Roster> {
+    return parseRoster(await this.#xdb.get(owner, NS_ROSTER));
+  }
+
+  async putItem(owner: string, item: RosterItem): Promise<void> {
+    const element = itemElement(item);
+    element.attrs.xmlns = NS_ROSTER;
+    await this.#xdb.insert(owner, NS_ROSTER, element, matchJid("item", item.jid));
+  }
+
+  async removeItem(owner: string, jid: string): Promise<void> {
+    await this.#xdb.remove(owner, NS_ROSTER, matchJid("item", jid));
+  }
+
+  async putPending(owner: string, jid: string, stanza: Element): Promise<void> {
+    const element = new Element("pending", { xmlns: NS_ROSTER_PENDING, jid });
+    element.append(stanza.clone());
+    await this.#xdb.insert(owner, NS_ROSTER, element, matchJid("pending", jid));
+  }
+
+  async removePending(owner: string, jid: string): Promise<void> {
+    await this.#xdb.remove(owner, NS_ROSTER, matchJid("pending", jid));
+  }
+}
+
+const stores = new WeakMap<SmApi, RosterStore>();
+
+/** The one roster store of a session manager, shared by the roster, subscription and presence
+ * features so that they share its per-user lock. */
+export function rosterStoreOf(sm: SmApi): RosterStore {
+  let store = stores.get(sm);
+  if (!store) {
+    store = new RosterStore(sm.api.xdb);
+    stores.set(sm, store);
+  }
+  return store;
+}

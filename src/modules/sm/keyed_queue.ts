@@ -1,0 +1,26 @@
+/**
+ * Runs async jobs one after another per key (a user's bare JID), so that a read-modify-write of
+ * one user's data (offline count and append, delivery and deletion) never interleaves with
+ * another on the same data, while different users run in parallel.
+ */
+export class KeyedQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  /** Runs `job` once every job queued before it for `key` has settled. */
+  run<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const before = this.#tails.get(key) ?? Promise.resolve();
+    const result = before.then(job, job);
+    const tail = result.then(() => {}, () => {});
+    this.#tails.set(key, tail);
+    // Forget the key once nothing else was queued behind this job, so the map stays small.
+    tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+
+  /** How many keys have work queued (for tests and stats). */
+  get size(): number {
+    return this.#tails.size;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The core's default handlers (priority -1) for stanzas to local users: message delivery per
+ * RFC 6121 §8.5.2 (bare JID) and §8.5.3 (full JID), iq and presence to a full JID.
+ *
+ * Decision for RFC 6121 §8.5.2.1.1 (normal and chat to a bare JID with several non-negative
+ * resources): the message goes to every available resource that shares the highest priority,
+ * so no client of equal standing misses it; resources of lower priority do not get it.
+ */
+import { StanzaError } from "../../util/errors.ts";
+import { JID } from "../../util/jid.ts";
+import type { SessionManager } from "./session_manager.ts";
+import type { Session, StanzaEvent } from "./types.ts";
+
+/** Priority of the core's defaults: features hook at 0 or above and run first. */
+export const DEFAULT_PRIORITY = -1;
+
+const SUBSCRIPTION_TYPES = new Set([
+  "subscribe",
+  "subscribed",
+  "unsubscribe",
+  "unsubscribed",
+  "probe",
+]);
+
+export function registerDefaultRouting(sm: SessionManager): void {
+  const { api } = sm;
+  api.hook<StanzaEvent>("message/bare", (event) => messageToBare(sm, event), DEFAULT_PRIORITY);
+  api.hook<StanzaEvent>("message/full", (event) => messageToFull(sm, event), DEFAULT_PRIORITY);
+  api.hook<StanzaEvent>("message/host", ({ stanza }) => {
+    // A message to the server itself that no feature understood (RFC 6121 §8.5.1 spirit).
+    sm.replyError(stanza, new StanzaError("service-unavailable"));
+    return true;
+  }, DEFAULT_PRIORITY);
+  api.hook<StanzaEvent>("iq/full", ({ stanza }) => {
+    const session = sessionOf(sm, stanza.attrs.to);
+    // RFC 6121 §8.5.3.2.1: an iq for a resource that does not exist gets service-unavailable.
+    if (session) sm.sendToSession(session, stanza);
+    else sm.replyError(stanza, new StanzaError("service-unavailable"));
+    return true;
+  }, DEFAULT_PRIORITY);
+  api.hook<StanzaEvent>("presence/full", (event) => {
+    const { stanza } = event;
+    const type = stanza.attrs.type;
+    if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) {
+      // RFC 6121 §8.5.3.1 and §8.5.3.2.1: subscription presence and probes are handled as if
+      // sent to the bare JID; that belongs to the presence feature.
+      return api.fire("presence/bare", event) ?? true;
+    }
+    // Available, unavailable and error presence go to that resource, or nowhere (§8.5.3.2.1).
+    const session = sessionOf(sm, stanza.attrs.to);
+    if (session) sm.sendToSession(session, stanza);
+    return true;
+  }, DEFAULT_PRIORITY);
+}
+
+/** RFC 6121 §8.5.2: a message to a local user's bare JID. */
+export function messageToBare(sm: SessionManager, event: StanzaEvent): unknown {
+  const { stanza, origin } = event;
+  const target = stanza.attrs.to !== undefined ? JID.tryParse(stanza.attrs.to) : origin?.jid;
+  if (!target) return true;
+  const type = typeOf(stanza.attrs.type);
+  const resources = sm.sessions.ofUser(target.bareString())
+    .filter((session) => session.available && session.priority >= 0);
+  switch (type) {
+    case "error":
+      // §8.5.2.1.4, §8.5.2.2.4: silently ignored.
+      return true;
+    case "groupchat":
+      // §8.5.2.1.2, §8.5.2.2.2: never delivered to a bare JID.
+      sm.replyError(stanza, new StanzaError("service-unavailable"));
+      return true;
+    case "headline":
+      // §8.5.2.1.3: every non-negative resource; §8.5.2.2.3: none, silently ignored.
+      for (const session of resources) sm.sendToSession(session, stanza);
+      return true;
+    default: {
+      // normal and chat, §8.5.2.1.1: the most available resources (see the file comment).
+      if (resources.length > 0) {
+        const top = Math.max(...resources.map((session) => session.priority));
+        for (const session of resources) {
+          if (session.priority === top) sm.sendToSession(session, stanza);
+        }
+        return true;
+      }
+      // §8.5.2.2.1: no (non-negative) available resource: offline storage, or an error.
+      const stored = sm.api.fire("message/offline", event);
+      if (stored !== undefined) return stored;
+      sm.replyError(stanza, new StanzaError("service-unavailable"));
+      return true;
+    }
+  }
+}
+
+/** RFC 6121 §8.5.3: a message to a local user's full JID. */
+export function messageToFull(sm: SessionManager, event: StanzaEvent): unknown {
+  const { stanza } = event;
+  const session = sessionOf(sm, stanza.attrs.to);
+  if (session) {
+    // §8.5.3.1: the resource exists.
+    sm.sendToSession(session, stanza);
+    return true;
+  }
+  // §8.5.3.2.1: no such resource.
+  switch (typeOf(stanza.attrs.type)) {
+    case "groupchat":
+      sm.replyError(stanza, new StanzaError("service-unavailable"));
+      return true;
+    case "headline":
+    case "error":
+      return true;
+    default:
+      // normal and chat: treated as if sent to the bare JID.
+      return messageToBare(sm, event);
+  }
+}
+
+/** RFC 6121 §5.2.2: a missing or unknown type is handled as normal. */
+function typeOf(type: string | undefined): string {
+  switch (type) {
+    case "chat":
+    case "error":
+    case "groupchat":
+    case "headline":
+      return type;
+    default:
+      return "normal";
+  }
+}
+
+function sessionOf(sm: SessionManager, to: string | undefined): Session | undefined {
+  if (to === undefined) return undefined;
+  const jid = JID.tryParse(to);
+  return jid ? sm.sessions.get(jid.toString()) : undefined;
+}

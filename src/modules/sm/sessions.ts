@@ -1,0 +1,68 @@
+/**
+ * The live sessions of a session manager (RFC 6120 §7 resource binding, RFC 6121 §4 presence
+ * state): indexed by full JID and by bare JID, one session per full JID.
+ */
+import type { JID } from "../../util/jid.ts";
+import type { Element } from "../../xml/element.ts";
+import type { Session, SessionRegistry } from "./types.ts";
+
+/** One bound resource. */
+export class SmSession implements Session {
+  readonly jid: JID;
+  readonly route: string;
+  readonly started: number;
+  available = false;
+  priority = 0;
+  presence: Element | undefined = undefined;
+  interested = false;
+  readonly data = new Map<string, unknown>();
+
+  constructor(jid: JID, route: string, started: number) {
+    this.jid = jid;
+    this.route = route;
+    this.started = started;
+  }
+}
+
+/** The registry the core writes and features read (through `SessionRegistry`). */
+export class Sessions implements SessionRegistry {
+  readonly #byFull = new Map<string, Session>();
+  readonly #byBare = new Map<string, Session[]>();
+
+  get size(): number {
+    return this.#byFull.size;
+  }
+
+  get(full: string): Session | undefined {
+    return this.#byFull.get(full);
+  }
+
+  ofUser(bare: string): Session[] {
+    return [...(this.#byBare.get(bare) ?? [])];
+  }
+
+  all(): IterableIterator<Session> {
+    return this.#byFull.values();
+  }
+
+  /** Adds a session; the caller has ended any session holding the same full JID. */
+  add(session: Session): void {
+    const full = session.jid.toString();
+    if (this.#byFull.has(full)) throw new Error(`A session for ${full} already exists`);
+    this.#byFull.set(full, session);
+    const bare = session.jid.bareString();
+    this.#byBare.set(bare, [...(this.#byBare.get(bare) ?? []), session]);
+  }
+
+  /** Forgets a session; false when it was not (or no longer) registered. */
+  delete(session: Session): boolean {
+    const full = session.jid.toString();
+    if (this.#byFull.get(full) !== session) return false;
+    this.#byFull.delete(full);
+    const bare = session.jid.bareString();
+    const rest = (this.#byBare.get(bare) ?? []).filter((s) => s !== session);
+    if (rest.length === 0) this.#byBare.delete(bare);
+    else this.#byBare.set(bare, rest);
+    return true;
+  }
+}
