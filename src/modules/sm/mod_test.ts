@@ -40,9 +40,20 @@ Deno.test("<sm> validate() reports every problem with a sentence", () => {
     `<disable> names an unknown feature "telepathy"; the features are: ${
       allFeatures().map((f) => f.name).join(", ")
     }`,
-    "<sm> has no setting <colour>; use <admin>, <offline>, <motd> or <disable>",
+    "<sm> has no setting <colour>; use <admin>, <offline>, <motd>, <disable>, <item>, " +
+    "<version>, <ping>",
   ]);
   assert.deepEqual(warnings, [`<admin> "boss@localhost/desk" has a resource, which is ignored`]);
+});
+
+Deno.test("<sm> validate() hands a feature's settings to that feature's validator", () => {
+  const { problems } = validate(
+    `<ping interval="often"/><item name="no jid"/><version os="Linux" arch="x86"/>`,
+  );
+  assert.equal(problems.length, 3);
+  assert.match(problems[0], /duration "often"/);
+  assert.match(problems[1], /<item> needs jid/);
+  assert.match(problems[2], /<version> takes only os/);
 });
 
 Deno.test("readSmConfig() reads admins, quota, motd and disabled features with defaults", () => {
