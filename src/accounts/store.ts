@@ -96,7 +96,11 @@ export async function createAccount(
   return account;
 }
 
-/** Replaces an account's credentials; fails with `item-not-found` when it does not exist. */
+/**
+ * Replaces an account's credentials; fails with `item-not-found` when it does not exist. Without
+ * `iterations` the new credentials keep the old ones' count, so whoever changes a password (the
+ * session manager, which cannot see c2s's `<scram iterations>`) keeps what the operator chose.
+ */
 export async function setPassword(
   xdb: XdbClient,
   jid: JID | string,
@@ -104,10 +108,11 @@ export async function setPassword(
   options: AccountOptions = {},
 ): Promise<void> {
   const account = accountOf(jid);
-  if (!(await accountExists(xdb, account))) {
-    throw new StanzaError("item-not-found", "No such account");
-  }
-  const credentials = await derive(password, options);
+  const old = await getCredentials(xdb, account);
+  if (!old) throw new StanzaError("item-not-found", "No such account");
+  const kept = Math.max(0, ...old.scram.map((entry) => entry.iterations));
+  const iterations = options.iterations ?? (kept > 0 ? kept : undefined);
+  const credentials = await derive(password, { iterations });
   await xdb.set(account.toString(), NS_CREDENTIALS, credentialsToElement(credentials));
 }
 

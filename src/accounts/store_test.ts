@@ -78,6 +78,19 @@ Deno.test("setPassword() replaces the credentials, and fails with item-not-found
   }
 });
 
+Deno.test("setPassword() without iterations keeps the account's iteration count", async () => {
+  const w = await world();
+  try {
+    await createAccount(w.xdb, `dave@${HOST}`, "old", { iterations: 4096 });
+    await setPassword(w.xdb, `dave@${HOST}`, "new");
+    const credentials = (await getCredentials(w.xdb, `dave@${HOST}`))!;
+    assert.deepEqual(credentials.scram.map((entry) => entry.iterations), [4096, 4096]);
+    assert.equal(await verifyPlain(credentials, "new"), true);
+  } finally {
+    await w.stop();
+  }
+});
+
 Deno.test("deleteAccount() removes credentials, per-user data and the list entry", async () => {
   const w = await world();
   try {

@@ -10,8 +10,8 @@ import type { Logger, Timers, XdbClient } from "../../server/module_api.ts";
 import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
 import type { StreamErrorCondition } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
-import { NS_CLIENT } from "../../util/ns.ts";
-import { Element, escapeAttr } from "../../xml/element.ts";
+import { NS_CLIENT, NS_STANZAS_ERRORS } from "../../util/ns.ts";
+import { Element, escapeAttr, escapeText } from "../../xml/element.ts";
 import { NS_STREAMS, StreamParser, type XmlError } from "../../xml/stream_parser.ts";
 import type { C2sConfig } from "./config.ts";
 import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS, streamFeatures } from "./features.ts";
@@ -305,7 +305,14 @@ export class C2sConnection {
     } catch {
       return this.#saslFailure({ type: "failure", condition: "incorrect-encoding" });
     }
-    const step = await this.#mechanism!.step(data);
+    let step: SaslStep;
+    try {
+      step = await this.#mechanism!.step(data);
+    } catch (error) {
+      // Storage could not answer (RFC 6120 §6.5.12): the client may try again; the stream stays.
+      this.#ctx.log.warn(`c2s connection ${this.id}: SASL failed on storage: ${error}`);
+      step = { type: "failure", condition: "temporary-auth-failure" };
+    }
     if (step.type === "challenge") {
       this.#write(`<challenge xmlns='${NS_SASL}'>${b64(step.data)}</challenge>`);
     } else if (step.type === "success") {
@@ -323,9 +330,9 @@ export class C2sConnection {
 
   #saslFailure(step: Extract<SaslStep, { type: "failure" }>): void {
     this.#mechanism = undefined;
-    const text = step.text ? `<text xml:lang='en'>${step.text}</text>` : "";
+    const text = step.text ? `<text xml:lang='en'>${escapeText(step.text)}</text>` : "";
     this.#write(`<failure xmlns='${NS_SASL}'><${step.condition}/>${text}</failure>`);
-    if (step.condition === "aborted") return;
+    if (step.condition === "aborted" || step.condition === "temporary-auth-failure") return;
     this.#authFailures++;
     if (this.#authFailures >= this.#ctx.config.limits.authAttempts) {
       // RFC 6120 §6.4.5: after a configurable number of retries, close the stream.
@@ -446,8 +453,8 @@ export class C2sConnection {
       }
       if (!this.#jid) return;
       this.#jid = undefined; // the sm ended the session: do not tell it again
-      if (condition === "conflict") this.streamError("conflict", "Replaced by a new login");
-      else this.streamError("undefined-condition", "The session ended");
+      const text = route.getChild("error")?.getChildText("text", NS_STANZAS_ERRORS);
+      this.streamError(...sessionEndError(condition, text));
       return;
     }
     const stanza = route.elements[0];
@@ -489,5 +496,28 @@ export class C2sConnection {
       this.#jid = undefined;
     }
     this.#ctx.closed(this);
+  }
+}
+
+/**
+ * The stream error that tells a client why the session manager ended its session: a newer login
+ * took the resource (`conflict`), the account went away (`not-authorized`), or the session
+ * manager is gone or stopping (a bounce without a condition, or `service-unavailable`).
+ */
+export function sessionEndError(
+  condition: string,
+  text: string | undefined,
+): [StreamErrorCondition, string] {
+  switch (condition) {
+    case "conflict":
+      return ["conflict", "Replaced by a new login"];
+    case "not-authorized":
+    case "forbidden":
+      return ["not-authorized", text ?? "The account can no longer log in"];
+    case "service-unavailable":
+    case "undefined-condition":
+      return ["system-shutdown", text ?? "The session manager is not available"];
+    default:
+      return ["undefined-condition", text ?? "The session ended"];
   }
 }

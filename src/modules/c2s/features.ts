@@ -28,6 +28,9 @@ export function streamFeatures(state: FeatureState): Element {
     features.c("bind", { xmlns: NS_BIND }).up();
     // RFC 6121 dropped the session iq; old clients still send it, so it is offered as optional.
     features.c("session", { xmlns: NS_SESSION }).c("optional").up().up();
+    // The session manager keeps roster versions (XEP-0237) and pre-approvals (RFC 6121 §3.4).
+    features.c("ver", { xmlns: "urn:xmpp:features:rosterver" }).up();
+    features.c("sub", { xmlns: "urn:xmpp:features:pre-approval" }).up();
     return features;
   }
   if (state.starttls) {
