@@ -110,7 +110,11 @@ export interface ModuleApi {
   readonly xdb: XdbClient;
   readonly log: Logger;
   readonly timer: Timers;
-  /** Runs when the module unloads, after its handlers, hooks, hosts and timers are gone. */
+  /**
+   * Runs when the section stops: after its hosts left the tree and the deliveries it took have
+   * finished, while XDB still answers (flush, and wait for your own pending work, here); its
+   * handlers, hooks and timers are removed afterwards.
+   */
   onUnload(callback: () => void | Promise<void>): void;
 }
 

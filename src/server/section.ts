@@ -56,6 +56,8 @@ export class Section {
   #stopped = false;
   /** The host patterns the section's modules registered, in order. */
   readonly #hosts = new Set<string>();
+  /** Every module's `onUnload` callbacks, in registration order. */
+  readonly #unloadCallbacks: Undo[] = [];
 
   constructor(options: SectionOptions) {
     this.id = options.id;
@@ -103,11 +105,31 @@ export class Section {
     this.#events.fire(event, data);
   }
 
-  /** Unloads every module: handlers, hooks, hosts and timers first, then onUnload callbacks. */
+  /**
+   * Stops the section without losing what it accepted: its hosts leave the tree (nothing new
+   * arrives), the deliveries it had taken finish, then its modules' `onUnload` callbacks run
+   * (newest module first) while XDB still answers to the section's id, so they can flush and
+   * wait for their own work. Last its id leaves the tree and its handlers, hooks and timers go.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.#options.router.removeInstance(this.id);
+    const { router } = this.#options;
+    for (const pattern of this.#hosts) {
+      for (const kind of SECTION_PACKET_KINDS[this.kind]) {
+        router.tree.remove(kind, pattern, this.id);
+      }
+    }
+    await router.drain(this.id);
+    for (const callback of this.#unloadCallbacks.splice(0).reverse()) {
+      // One failing callback must not keep the other modules' callbacks from running.
+      try {
+        await callback();
+      } catch (error) {
+        this.#log("error", `Error while stopping section ${this.id}: ${describe(error)}`);
+      }
+    }
+    await router.removeInstance(this.id);
     this.#xdb.cancelAll(`Section ${this.id} stopped`);
     const undo = this.#undo.splice(0).reverse();
     for (const step of undo) {
@@ -125,20 +147,8 @@ export class Section {
     const section = this;
     const { router, adapters } = this.#options;
     const kinds = SECTION_PACKET_KINDS[this.kind];
-    const unloadCallbacks: Undo[] = [];
     const timers = new Set<TimerId>();
     const clock = adapters.clock;
-    // onUnload callbacks run after everything else this module registered is gone.
-    this.#undo.push(async () => {
-      for (const callback of unloadCallbacks.reverse()) {
-        // One failing callback must not keep the module's other callbacks from running.
-        try {
-          await callback();
-        } catch (error) {
-          this.#log("error", `Error while stopping section ${this.id}: ${describe(error)}`);
-        }
-      }
-    });
     this.#undo.push(() => {
       for (const id of timers) clock.clearTimeout(id);
       timers.clear();
@@ -205,7 +215,7 @@ export class Section {
       log: this.#logger(),
       timer,
       onUnload(callback) {
-        unloadCallbacks.push(callback);
+        section.#unloadCallbacks.push(callback);
       },
     };
   }

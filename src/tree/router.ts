@@ -65,11 +65,15 @@ export class Router {
    * without losing them.
    */
   async removeInstance(id: string): Promise<void> {
-    const instance = this.#instances.get(id);
     this.tree.removeInstance(id);
-    if (!instance) return;
-    while (instance.tails.size > 0) await Promise.all(instance.tails.values());
+    await this.drain(id);
     this.#instances.delete(id);
+  }
+
+  /** Resolves once the deliveries an instance has taken (waiting behind async handlers) ran. */
+  async drain(id: string): Promise<void> {
+    const instance = this.#instances.get(id);
+    while (instance && instance.tails.size > 0) await Promise.all(instance.tails.values());
   }
 
   hasInstance(id: string): boolean {

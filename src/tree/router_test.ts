@@ -34,7 +34,7 @@ function condition(element: Element): string | undefined {
 const message = (from: string, to: string, body = "hi") =>
   xml("message", { from, to, id: "m1" }, xml("body", {}, body));
 
-Deno.test("R6 Router.addInstance() makes the instance id a routable host for every kind", () => {
+Deno.test("R6 Router.addInstance() makes the instance id a routable host for every kind", async () => {
   const { router, fallback } = setup();
   const seen: string[] = [];
   router.addInstance("c2s").add("deliver", (packet) => {
@@ -52,7 +52,7 @@ Deno.test("R6 Router.addInstance() makes the instance id a routable host for eve
   router.addInstance("store", ["normal", "xdb"]);
   assert.deepEqual(router.tree.match("xdb", "store"), ["store"]);
   assert.deepEqual(router.tree.match("log", "store"), []);
-  router.removeInstance("c2s");
+  await router.removeInstance("c2s");
   assert.equal(router.hasInstance("c2s"), false);
   assert.deepEqual(router.tree.match("normal", "c2s"), []);
 });

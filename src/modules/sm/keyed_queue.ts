@@ -19,6 +19,11 @@ export class KeyedQueue {
     return result;
   }
 
+  /** Resolves once every queued job has settled, including jobs queued meanwhile. */
+  async idle(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.all(this.#tails.values());
+  }
+
   /** How many keys have work queued (for tests and stats). */
   get size(): number {
     return this.#tails.size;

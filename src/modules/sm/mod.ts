@@ -55,7 +55,9 @@ export function sessionManagerModule(features: readonly SmFeature[]): ModuleDefi
         if (sm.config.disabled.has(feature.name)) continue;
         await feature.register(sm);
       }
-      api.onUnload(() => {
+      api.onUnload(async () => {
+        // Stanzas already taken are processed first (they may be stored offline).
+        await sm.idle();
         // Tell c2s the sessions are gone, so it closes their streams (system-shutdown).
         for (const session of [...sm.sessions.all()]) {
           sm.endSession(session, "shutdown", new StanzaError("service-unavailable", SHUTDOWN));

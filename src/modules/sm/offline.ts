@@ -57,6 +57,11 @@ export class OfflineStore {
     });
   }
 
+  /** Resolves once no store or delivery is running (the section is stopping). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
   /** The stored messages of `bare`, oldest first. */
   list(bare: string): Promise<Element[]> {
     return this.#queue.run(bare, async () => {
@@ -107,6 +112,8 @@ export const offlineFeature: SmFeature = {
     // Quota 0: no storage; messages for offline users are answered service-unavailable.
     if (quota === 0) return;
     const store = new OfflineStore({ xdb: api.xdb, quota, now: () => api.timer.now() });
+    // Messages accepted for storage are written before the section lets XDB go.
+    api.onUnload(() => store.idle());
     api.hook<StanzaEvent>("message/offline", ({ stanza, origin }) => {
       const to = stanza.attrs.to !== undefined ? JID.tryParse(stanza.attrs.to) : origin?.jid;
       if (!to) return true;

@@ -27,6 +27,11 @@ export class SessionManager implements SmApi {
     this.config = config;
   }
 
+  /** Resolves once the stanzas `route()` took are processed (the section is stopping). */
+  idle(): Promise<void> {
+    return this.#inboundQueue.idle();
+  }
+
   /** Exact host names of the section, and `*.domain` / `*` patterns, as the tree matches them. */
   isLocalHost(domain: string): boolean {
     const name = domainOf(domain);
