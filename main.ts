@@ -6,10 +6,30 @@ import { denoAdapters } from "./src/adapters/deno/mod.ts";
 import { memoryAdapters } from "./src/adapters/memory/mod.ts";
 import { runCli } from "./src/cli/mod.ts";
 
+/** One line of standard input (a password given as `echo secret | jabberd user add …`). */
+async function readStdinLine(): Promise<string> {
+  const reader = Deno.stdin.readable.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return text.split("\n")[0].replace(/\r$/, "");
+}
+
 if (import.meta.main) {
   const code = await runCli(Deno.args, {
     adapters: denoAdapters(),
     dryAdapters: () => memoryAdapters().adapters,
+    readStdinLine,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
   });
   Deno.exit(code);
 }

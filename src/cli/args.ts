@@ -13,7 +13,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value (the rest are boolean switches). */
-const VALUE_OPTIONS = new Set(["config", "password"]);
+const VALUE_OPTIONS = new Set(["config", "password", "host", "output"]);
 
 export function parseArgs(args: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = {
@@ -27,8 +27,12 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "-h" || arg === "--help") parsed.help = true;
-    else if (arg === "-c" || arg.startsWith("--")) {
-      const [name, inline] = arg === "-c" ? ["config", undefined] : splitOption(arg.slice(2));
+    else if (arg === "-c" || arg === "-o" || arg.startsWith("--")) {
+      const [name, inline] = arg === "-c"
+        ? ["config", undefined]
+        : arg === "-o"
+        ? ["output", undefined]
+        : splitOption(arg.slice(2));
       if (!VALUE_OPTIONS.has(name)) {
         parsed.flags[name] = inline ?? true;
         continue;

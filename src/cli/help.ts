@@ -9,6 +9,9 @@ Commands:
   start     Run the server
   check     Validate a config file and report every problem
   tree      Print the delivery tree a config builds
+  user      Add, delete, re-password or list accounts
+  import    Import accounts from XEP-0227 files (ejabberd, Prosody)
+  export    Export accounts as a XEP-0227 file
   version   Print the version
 
 Options:
@@ -38,6 +41,42 @@ prints every problem as file:line:column: sentence. Exits 1 when there is an err
 
 Builds the delivery tree the config describes, without opening sockets or files, and prints
 it: packet kind → host → instances → their handlers in phase order.
+`,
+  user: `Usage: jabberd user add JID [--password P] [-c FILE]
+       jabberd user passwd JID [--password P] [-c FILE]
+       jabberd user del JID [-c FILE]
+       jabberd user list [HOST] [-c FILE]
+
+Manages accounts in the storage the config names (its <xdb> sections, started in-process; run
+it while the server is stopped when the storage is a local file another process holds).
+
+  add      create JID; fails when it exists
+  passwd   set a new password for JID
+  del      delete JID and everything it stored (roster, vCard, offline messages, ...)
+  list     print the accounts of HOST, else of every host the config serves
+
+Without --password the password is read from standard input (its first line), so a script can
+write: echo "$PASSWORD" | jabberd user add alice@localhost. Passwords are stored only as SCRAM
+credentials (SHA-1 and SHA-256) with the config's <c2s><scram iterations> (default 10000).
+`,
+  import: `Usage: jabberd import FILE... [-c FILE]
+
+Creates the accounts of XEP-0227 files, as ejabberd (ejabberdctl export_piefxis: give the main
+file; its xi:include host files are read from its folder) and Prosody (prosody-migrator with a
+xep0227 output: one file per user, give them all) write them, or as jabberd export writes them:
+credentials, roster and pending subscription requests, vCard, private XML, offline messages.
+Accounts that already exist are skipped. Privacy lists, PEP and archives are not imported.
+
+Plain-text passwords become SCRAM credentials (SHA-1 and SHA-256, PBKDF2 with the config's
+iteration count). SCRAM credentials are taken as they are: an account exported with
+SCRAM-SHA-1 only logs in with SCRAM-SHA-1 or PLAIN until its password changes.
+On a terminal a progress bar is drawn on standard error.
+`,
+  export: `Usage: jabberd export [--host HOST[,HOST...]] [-o FILE] [-c FILE]
+
+Writes the accounts of HOST (else of every host the config serves) as one XEP-0227 file, to
+FILE or standard output: SCRAM credentials in Prosody's <scram-credentials> form (never a
+password), roster, pending subscription requests, vCard, private XML and offline messages.
 `,
   version: `Usage: jabberd version
 

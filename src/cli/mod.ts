@@ -6,9 +6,12 @@ import type { Adapters } from "../adapters/types.ts";
 import { NAME, VERSION } from "../version.ts";
 import { parseArgs } from "./args.ts";
 import { runCheck } from "./check.ts";
+import { runExport } from "./export.ts";
 import { COMMAND_HELP, USAGE } from "./help.ts";
+import { runImport } from "./import.ts";
 import { runStart, type StartHooks } from "./start.ts";
 import { runTree } from "./tree.ts";
+import { runUser } from "./user.ts";
 
 export interface CliContext {
   adapters: Adapters;
@@ -16,6 +19,15 @@ export interface CliContext {
   dryAdapters: () => Adapters;
   /** For `start`: called once the server runs, with a function that stops it. */
   start?: StartHooks;
+  /**
+   * Reads standard input up to the first line break or its end (`user add|passwd` without
+   * `--password`). Absent: the password must come from `--password`.
+   */
+  readStdinLine?: () => Promise<string>;
+  /** True when standard input is a terminal (then `user add` prompts for the password). */
+  stdinIsTerminal?: boolean;
+  /** True when standard error is a terminal (then `import` draws a progress bar). */
+  stderrIsTerminal?: boolean;
 }
 
 /** Runs a command; resolves with the process exit code. */
@@ -49,6 +61,12 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       return await runTree(parsed.config, adapters, context.dryAdapters());
     case "start":
       return await runStart(parsed.config, adapters, context.start);
+    case "user":
+      return await runUser(parsed.rest, parsed.flags, parsed.config, context);
+    case "import":
+      return await runImport(parsed.rest, parsed.config, context);
+    case "export":
+      return await runExport(parsed.flags, parsed.config, context);
     default:
       return 2;
   }

@@ -46,8 +46,17 @@ export interface HarnessOptions {
 
 let instances = 0;
 
-/** Starts the server; call `stop()` when done (a `try`/`finally` around the tests). */
+/**
+ * Starts the server; call `stop()` when done (a `try`/`finally` around the tests).
+ *
+ * For a comparison run, `INTEROP_SERVER_PORT=N` points the tests at another server already
+ * listening with STARTTLS on 127.0.0.1:N for `localhost`, with a certificate from the test CA
+ * and open registration (the drivers were checked that way against Prosody 0.12). `restart()`
+ * then only waits, so the offline test checks delivery on the next login, not a restart.
+ */
 export async function startServer(options: HarnessOptions = {}): Promise<InteropServer> {
+  const external = Deno.env.get("INTEROP_SERVER_PORT");
+  if (external) return externalServer(Number(external));
   const dataDir = await Deno.makeTempDir({ prefix: "jabberd-interop-" });
   // A section id of our own: c2s publishes its bound addresses by section id.
   const c2sId = `c2s-interop-${++instances}`;
@@ -151,4 +160,17 @@ function listening(c2sId: string, logs: string[]) {
 function logLine(packet: Packet): string {
   const element = packet.element;
   return `[${element.attrs.type ?? "?"}] (${element.attrs.from ?? "?"}) ${element.text()}`;
+}
+
+function externalServer(port: number): InteropServer {
+  return {
+    domain: DOMAIN,
+    hostname: "127.0.0.1",
+    port,
+    tlsPort: 0,
+    dataDir: "",
+    logs: [`(an external server on 127.0.0.1:${port})`],
+    restart: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
 }

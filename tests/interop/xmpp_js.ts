@@ -35,7 +35,10 @@ let trusted = false;
 export function trustTestCa(): void {
   if (trusted) return;
   const ca = Deno.readTextFileSync(CA_FILE);
-  tls.setDefaultCACertificates([...tls.getCACertificates("default"), ca]);
+  // Deno implements Node's tls.setDefaultCACertificates (Node 22.15+); its bundled typings lag.
+  const setDefault = (tls as unknown as { setDefaultCACertificates(certs: string[]): void })
+    .setDefaultCACertificates;
+  setDefault([...tls.getCACertificates("default"), ca]);
   trusted = true;
 }
 
@@ -45,7 +48,12 @@ export interface ConnectOptions {
   resource?: string;
   /** Register the account in-band on the encrypted stream before authenticating. */
   register?: boolean;
-  /** Send initial presence once online (default true). */
+  /**
+   * Fetch the roster once online, as IM clients do: only resources that asked for the roster
+   * get roster pushes (RFC 6121 §2.1.6). Default true.
+   */
+  roster?: boolean;
+  /** Send initial presence once online, after the roster (default true). */
   presence?: boolean | XmlElement;
 }
 
@@ -144,7 +152,6 @@ export class JsClient {
 /** Logs in (registering first if asked) and returns the online client. */
 export async function connect(server: InteropServer, options: ConnectOptions): Promise<JsClient> {
   trustTestCa();
-  let holder: JsClient | undefined;
   const xmpp = client({
     service: `xmpp://${server.hostname}:${server.port}`,
     domain: server.domain,
@@ -154,7 +161,7 @@ export async function connect(server: InteropServer, options: ConnectOptions): P
       mechanisms: string[],
     ) => {
       if (options.register) {
-        holder!.registration = await xmpp.iqCaller.request(
+        holder.registration = await xmpp.iqCaller.request(
           xml(
             "iq",
             { type: "set" },
@@ -168,7 +175,7 @@ export async function connect(server: InteropServer, options: ConnectOptions): P
           WAIT_MS,
         );
       }
-      holder!.mechanism = mechanisms[0];
+      holder.mechanism = mechanisms[0];
       await authenticate(
         { username: options.username, password: options.password },
         mechanisms[0],
@@ -178,7 +185,8 @@ export async function connect(server: InteropServer, options: ConnectOptions): P
   xmpp.reconnect.stop();
   // Errors also reject start(); the listener keeps EventEmitter from throwing them.
   xmpp.on("error", () => {});
-  holder = new JsClient(xmpp);
+  // The credentials callback runs only after start(), once `holder` exists.
+  const holder = new JsClient(xmpp);
   try {
     const address = await xmpp.start();
     holder.jid = address.toString();
@@ -186,10 +194,15 @@ export async function connect(server: InteropServer, options: ConnectOptions): P
     await holder.stop();
     throw error;
   }
+  if (options.roster !== false) {
+    await holder.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
+  }
   if (options.presence !== false) {
-    await holder.send(options.presence === undefined || options.presence === true
-      ? xml("presence")
-      : options.presence);
+    await holder.send(
+      options.presence === undefined || options.presence === true
+        ? xml("presence")
+        : options.presence,
+    );
   }
   return holder;
 }
@@ -200,7 +213,13 @@ export async function register(
   username: string,
   password: string,
 ): Promise<XmlElement> {
-  const c = await connect(server, { username, password, register: true, presence: false });
+  const c = await connect(server, {
+    username,
+    password,
+    register: true,
+    roster: false,
+    presence: false,
+  });
   await c.stop();
   return c.registration!;
 }

@@ -105,7 +105,9 @@ export const c2sModule: ModuleDefinition = {
       accept,
     );
     for (const listener of listeners) {
-      api.log.notice(`c2s: listening on ${listener.address.hostname}:${listener.address.port}`);
+      const { hostname, port } = listener.address;
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      api.log.notice(`c2s: listening on ${host}:${port}`);
     }
     api.onUnload(async () => {
       addresses.delete(api.id);

@@ -44,6 +44,8 @@ export const blocking: SmFeature = {
     const isBlocked = (list: Set<string>, jid: string | undefined) =>
       jid !== undefined && list.size > 0 && candidates(jid).some((c) => list.has(c));
     advertise(sm, "bare", NS_BLOCKING);
+    // XEP-0191 §3.1: clients discover support by asking the server itself.
+    advertise(sm, "host", NS_BLOCKING);
 
     api.hook<SessionEvent>("resource-bind", ({ session }) => {
       const owner = session.jid.bareString();
