@@ -402,11 +402,13 @@ Deno.test("loadConfig() loads jabberd.example.xml with its include", async () =>
   );
   assert.deepEqual(problems.map(formatProblem), []);
   const used = new Set(config?.sections.flatMap((s) => s.modules.map((m) => m.definition.element)));
-  const elements = MODULES.map((m) => m.element).filter((e) => !e.includes(":"));
+  // Every base module and every component is shown in the example.
+  const elements = MODULES.map((m) => m.element);
   assert.deepEqual(elements.filter((element) => !used.has(element)), []);
   assert.deepEqual(config?.sections.map((s) => s.kind).sort(), [
     "log",
     "log",
+    "service",
     "service",
     "service",
     "service",
