@@ -46,6 +46,18 @@ export interface HarnessOptions {
 
 let instances = 0;
 
+/** Data folders of servers not stopped yet: removed when the test process ends (`--filter`). */
+const leftovers = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const dir of leftovers) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /**
  * Starts the server; call `stop()` when done (a `try`/`finally` around the tests).
  *
@@ -58,6 +70,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Interop
   const external = Deno.env.get("INTEROP_SERVER_PORT");
   if (external) return externalServer(Number(external));
   const dataDir = await Deno.makeTempDir({ prefix: "jabberd-interop-" });
+  leftovers.add(dataDir);
   // A section id of our own: c2s publishes its bound addresses by section id.
   const c2sId = `c2s-interop-${++instances}`;
   const text = configText(c2sId, dataDir, options);
@@ -111,6 +124,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Interop
       await server?.stop();
       server = undefined;
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      leftovers.delete(dataDir);
     },
   };
 }

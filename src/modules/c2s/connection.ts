@@ -52,6 +52,8 @@ export class C2sConnection {
   #authenticated = false;
   #username = "";
   #offered: string[] = [];
+  /** What earlier SASL attempts on this stream showed (see SaslContext.stream). */
+  readonly #saslStream = { triedOtherBinding: false };
   #mechanism: SaslMechanism | undefined;
   #authFailures = 0;
   #bindIq: Element | undefined;
@@ -288,6 +290,7 @@ export class C2sConnection {
         },
         jidOf: (username) => `${username}@${this.#domain}`,
         channelBinding: await this.#channelBinding(),
+        stream: this.#saslStream,
         iterations: this.#ctx.config.iterations,
       });
       if (!mechanism) return this.#saslFailure({ type: "failure", condition: "invalid-mechanism" });
@@ -332,7 +335,9 @@ export class C2sConnection {
     this.#mechanism = undefined;
     const text = step.text ? `<text xml:lang='en'>${escapeText(step.text)}</text>` : "";
     this.#write(`<failure xmlns='${NS_SASL}'><${step.condition}/>${text}</failure>`);
-    if (step.condition === "aborted" || step.condition === "temporary-auth-failure") return;
+    if (
+      step.condition === "aborted" || step.condition === "temporary-auth-failure" || step.retryable
+    ) return;
     this.#authFailures++;
     if (this.#authFailures >= this.#ctx.config.limits.authAttempts) {
       // RFC 6120 §6.4.5: after a configurable number of retries, close the stream.

@@ -20,7 +20,13 @@ export type SaslCondition =
 export type SaslStep =
   | { type: "challenge"; data: Uint8Array }
   | { type: "success"; username: string; data?: Uint8Array }
-  | { type: "failure"; condition: SaslCondition; text?: string };
+  | {
+    type: "failure";
+    condition: SaslCondition;
+    text?: string;
+    /** True when the failure must not count toward the stream's auth-attempts limit. */
+    retryable?: boolean;
+  };
 
 export interface SaslContext {
   /** The credentials of a username (a localpart, already normalized), or undefined. */
@@ -33,6 +39,12 @@ export interface SaslContext {
   channelBinding: Uint8Array | undefined;
   /** Iterations used for the made-up challenge to an unknown user. */
   iterations: number;
+  /**
+   * What this stream's earlier SASL attempts showed, shared by its mechanisms: a client that
+   * tried -PLUS with a channel binding type we lack (slixmpp binds to tls-unique) saw -PLUS, so
+   * its later `y` flag is no downgrade (RFC 5802 §6) and must not be refused as one.
+   */
+  stream: { triedOtherBinding: boolean };
 }
 
 export interface SaslMechanism {

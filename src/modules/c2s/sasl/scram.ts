@@ -69,12 +69,20 @@ export class ScramMechanism implements SaslMechanism {
     const [, cbflag, authzidPart, bare] = match;
     if (this.#plus) {
       if (cbflag !== `p=${CHANNEL_BINDING}`) {
-        return failure("malformed-request", `The -PLUS mechanism binds to ${CHANNEL_BINDING}`);
+        this.#context.stream.triedOtherBinding = true;
+        return {
+          type: "failure",
+          condition: "malformed-request",
+          text: `The -PLUS mechanisms here bind to ${CHANNEL_BINDING}`,
+          retryable: true,
+        };
       }
       if (!this.#context.channelBinding) return failure("malformed-request");
     } else if (cbflag.startsWith("p=")) {
       return failure("malformed-request", "Channel binding needs the -PLUS mechanism");
-    } else if (cbflag === "y" && this.#context.channelBinding) {
+    } else if (
+      cbflag === "y" && this.#context.channelBinding && !this.#context.stream.triedOtherBinding
+    ) {
       // The client could bind but thinks we cannot: someone stripped -PLUS (RFC 5802 §6).
       return failure("not-authorized", "Channel binding was offered");
     }
