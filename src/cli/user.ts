@@ -79,7 +79,9 @@ async function act(
     default: {
       const hosts = host !== undefined ? [host.toLowerCase()] : storage.hosts;
       for (const name of hosts) {
-        for (const account of await listAccounts(xdb, name)) adapters.stdout(`${account}\n`);
+        // Sorted: the stored order is the order writes landed, which a person cannot use.
+        const accounts = (await listAccounts(xdb, name)).sort();
+        for (const account of accounts) adapters.stdout(`${account}\n`);
       }
       return 0;
     }

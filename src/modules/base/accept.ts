@@ -1,0 +1,201 @@
+/**
+ * `<accept>`: listens for external components (XEP-0114 "Jabber Component Protocol", stream
+ * `jabber:component:accept`) or, with `link="node"`, for another jabberd node (jabberd 1.4's
+ * "listen for remote services"). Config and decisions: ROUTING.md "Links to other processes".
+ *
+ * A component proves the shared secret with the handshake (hex SHA-1 of stream id + secret,
+ * checked in constant time); before that nothing it sends is read. It may send only message,
+ * presence and iq, `from` an address of its section's hosts (the section id, `<host>` patterns);
+ * a stanza from elsewhere comes back to it as a `forbidden` error, one without `from` is stamped
+ * with the component's name. Packets for the section while no component is connected wait in a
+ * bounded queue and bounce when they expire. One live connection per section (per peer name on a
+ * node link): a newer one replaces it (`<conflict>replace</conflict>`, the default; Prosody does
+ * the same) or is refused (`refuse`).
+ */
+import type { Address, Connection, ServerTlsOptions } from "../../adapters/types.ts";
+import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
+import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
+import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
+import type { Element } from "../../xml/element.ts";
+import { addressAllowed, checkComponentStanza } from "./link/component_rules.ts";
+import { handshakeMatches, newStreamId } from "./link/handshake.ts";
+import { Outbox } from "./link/outbox.ts";
+import { StreamLink } from "./link/stream_link.ts";
+import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
+import { type LinkConfig, readLinkConfig } from "./link_config.ts";
+
+/** The address each `<accept>` listens on, by section id (tests and status pages read it). */
+export const acceptAddresses = new Map<string, Address>();
+
+export const accept: ModuleDefinition = {
+  element: "accept",
+  sections: ["service", "xdb", "log"],
+  validate(element, context) {
+    readLinkConfig(element, "accept", (at, message) => context.problem(at, message));
+  },
+  async register(api) {
+    const config = readLinkConfig(api.config, "accept");
+    if (config.mode === "component" && api.section !== "service") {
+      throw new Error(
+        `A component <accept> belongs in a <service> section; only <accept link="node"> may ` +
+          `serve an <${api.section}> section`,
+      );
+    }
+    const tls = config.tls ? await loadTls(api, config) : undefined;
+    const listener = new AcceptListener(api, config);
+    const bound = await api.adapters.net.listen(
+      { hostname: config.ip, port: config.port, tls },
+      (conn) => listener.connection(conn),
+    );
+    acceptAddresses.set(api.id, bound.address);
+    api.log.info(
+      `accept: listening on ${bound.address.hostname}:${bound.address.port}` +
+        ` (${config.mode === "node" ? "node link" : "components"}${tls ? ", direct TLS" : ""})`,
+    );
+    api.onUnload(async () => {
+      acceptAddresses.delete(api.id);
+      await bound.close();
+      listener.stop();
+    });
+  },
+};
+
+async function loadTls(api: ModuleApi, config: LinkConfig): Promise<ServerTlsOptions> {
+  const read = (path: string) => api.adapters.files.readTextFile(api.resolvePath(path));
+  return { default: { cert: await read(config.tls!.cert!), key: await read(config.tls!.key!) } };
+}
+
+/** The connections of one `<accept>`, and its outbox. */
+class AcceptListener {
+  readonly #api: ModuleApi;
+  readonly #config: LinkConfig;
+  readonly #node: boolean;
+  readonly #outbox: Outbox;
+  /** The live (handshaken) stream per peer name ("" for components: one per section). */
+  readonly #live = new Map<string, StreamLink>();
+  readonly #all = new Set<StreamLink>();
+  #stopped = false;
+
+  constructor(api: ModuleApi, config: LinkConfig) {
+    this.#api = api;
+    this.#config = config;
+    this.#node = config.mode === "node";
+    this.#outbox = new Outbox({
+      queueMax: config.queueMax,
+      queueAgeMs: config.queueAgeMs,
+      clock: api.timer,
+      carryHops: this.#node,
+      deliver: (packet) => api.deliver(packet),
+      dropped: (packet, condition) =>
+        api.log.warn(`accept: gave up a ${packet.element.name} for ${packet.to} (${condition})`),
+    });
+    api.handle("deliver", (packet) => {
+      // A component link carries stanzas only; anything else is not ours to take.
+      if (!this.#node && packet.kind !== "normal") return "pass";
+      this.#outbox.send(packet);
+      return "done";
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const link of this.#all) link.fail("system-shutdown", "The server is stopping");
+    this.#outbox.close("service-unavailable");
+  }
+
+  connection(conn: Connection): void {
+    const api = this.#api;
+    const config = this.#config;
+    if (this.#stopped) return conn.close();
+    const streamId = newStreamId();
+    const remote = `${conn.remote.hostname}:${conn.remote.port}`;
+    const ns = this.#node ? NS_NODE_LINK : NS_COMPONENT_ACCEPT;
+    let state: "header" | "handshake" | "live" = "header";
+    let name = "";
+    let key = "";
+    const link: StreamLink = new StreamLink(conn, {
+      onHeader: (header) => {
+        name = (header.attrs.to ?? "").toLowerCase();
+        link.open({
+          xmlns: ns,
+          ...(this.#node ? linkHeaderAttrs() : {}),
+          id: streamId,
+          ...(name ? { from: name } : {}),
+        });
+        if ((header.attrs.xmlns ?? "") !== ns) {
+          throw new StreamError("invalid-namespace", `This port speaks ${ns}`);
+        }
+        if (this.#node) key = header.attrs.from ?? "";
+        else if (!name || !addressAllowed(name, this.#patterns())) {
+          throw new StreamError("host-unknown", `This component port does not serve "${name}"`);
+        }
+        state = "handshake";
+      },
+      onElement: (element) => {
+        if (state === "live") return this.#inbound(element, name, link);
+        // Nothing but the handshake is read before the secret is proven (XEP-0114 §3).
+        if (!element.is("handshake")) {
+          throw new StreamError("not-authorized", "Send the <handshake/> first (XEP-0114 §3)");
+        }
+        if (!handshakeMatches(element.text(), streamId, config.secret)) {
+          api.log.warn(`accept: ${name || key || "a peer"} from ${remote} sent a wrong secret`);
+          throw new StreamError("not-authorized", "The handshake does not match the secret");
+        }
+        const existing = this.#live.get(key);
+        if (existing && !existing.ended) {
+          if (config.conflict === "refuse") {
+            throw new StreamError("conflict", "Another connection is live for this component");
+          }
+          existing.fail("conflict", "Replaced by a newer connection");
+        }
+        api.timer.clearTimeout(timer);
+        state = "live";
+        this.#live.set(key, link);
+        link.send("<handshake/>");
+        api.log.notice(`accept: ${name || key || "a node"} connected from ${remote}`);
+        this.#outbox.attach(link);
+      },
+      onEnd: (end) => {
+        api.timer.clearTimeout(timer);
+        this.#all.delete(link);
+        this.#outbox.detach(link);
+        if (this.#live.get(key) === link) this.#live.delete(key);
+        if (this.#stopped) return;
+        const who = name || key || "a peer";
+        const line = `accept: ${who} from ${remote} disconnected: ${end.reason}`;
+        if (state === "live") api.log.notice(line);
+        else api.log.warn(line);
+      },
+    });
+    this.#all.add(link);
+    const timer = api.timer.setTimeout(() => {
+      if (state !== "live") link.fail("connection-timeout", "The handshake took too long");
+    }, config.timeoutMs);
+  }
+
+  /** The hosts a component of this section may use: the section id and its host patterns. */
+  #patterns(): string[] {
+    return [this.#api.id, ...this.#api.hosts];
+  }
+
+  #inbound(element: Element, name: string, link: StreamLink): void {
+    if (this.#node) {
+      this.#api.deliver(decodePacket(element, true));
+      return;
+    }
+    checkComponentStanza(element);
+    if (element.attrs.from === undefined) element.attrs.from = name;
+    if (!addressAllowed(element.attrs.from, this.#patterns())) {
+      this.#api.log.warn(
+        `accept: ${name} tried to send from ${element.attrs.from}, which is not one of its hosts`,
+      );
+      const reply = errorReply(
+        element,
+        new StanzaError("forbidden", `A component may send only from its own hosts (${name})`),
+      );
+      if (reply) link.send(reply);
+      return;
+    }
+    this.#api.deliver(decodePacket(element, false));
+  }
+}

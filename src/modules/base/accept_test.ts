@@ -1,0 +1,308 @@
+/** Tests of `<accept>` and `<connect>` on memory adapters: handshake, rules, queue, node links. */
+import assert from "node:assert/strict";
+import { memoryAdapters } from "../../adapters/memory/mod.ts";
+import type { ModuleDefinition, ValidationContext } from "../../server/module_api.ts";
+import { Section } from "../../server/section.ts";
+import type { Packet } from "../../tree/packet.ts";
+import { Router } from "../../tree/router.ts";
+import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
+import { type Element, xml } from "../../xml/element.ts";
+import { accept, acceptAddresses } from "./accept.ts";
+import { backoffDelay, connect } from "./connect.ts";
+import { host } from "./host.ts";
+import { handshakeDigest } from "./link/handshake.ts";
+import { type StreamEnd, StreamLink } from "./link/stream_link.ts";
+
+const flush = async (rounds = 5) => {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+};
+
+/** A section that records what reaches it, for the users' side of the tests. */
+const recorder = (seen: Packet[], hostName: string): ModuleDefinition => ({
+  element: "recorder",
+  sections: ["service", "xdb"],
+  register(api) {
+    api.addHost(hostName);
+    api.handle("deliver", (packet) => {
+      seen.push(packet);
+      return "done";
+    });
+  },
+});
+
+async function world() {
+  const memory = memoryAdapters();
+  const logs: string[] = [];
+  const router = new Router({ fallbackLog: (packet) => logs.push(packet.element.text()) });
+  const users: Packet[] = [];
+  const usersSection = new Section({
+    id: "sm",
+    kind: "service",
+    router,
+    adapters: memory.adapters,
+    configDir: ".",
+  });
+  await usersSection.load(recorder(users, "example.org"), xml("recorder"));
+  const bot = new Section({
+    id: "bot.example.org",
+    kind: "service",
+    router,
+    adapters: memory.adapters,
+    configDir: ".",
+  });
+  await bot.load(host, xml("host", {}, "*.bot.example.org"));
+  await bot.load(
+    accept,
+    xml(
+      "accept",
+      {},
+      xml("ip", {}, "127.0.0.1"),
+      xml("port", {}, "0"),
+      xml("secret", {}, "s3cret"),
+      xml("queue", { max: "3", age: "30s" }),
+    ),
+  );
+  const port = acceptAddresses.get("bot.example.org")!.port;
+  return { ...memory, router, users, bot, usersSection, logs, port };
+}
+
+/** A hand-driven component on the memory net. */
+async function component(
+  net: ReturnType<typeof memoryAdapters>["net"],
+  port: number,
+  name = "bot.example.org",
+) {
+  const conn = await net.connect({ hostname: "127.0.0.1", port });
+  const received: Element[] = [];
+  const ends: StreamEnd[] = [];
+  let id = "";
+  const link: StreamLink = new StreamLink(conn, {
+    onHeader: (header) => id = header.attrs.id ?? "",
+    onElement: (element) => received.push(element),
+    onEnd: (end) => ends.push(end),
+  });
+  link.open({ xmlns: NS_COMPONENT_ACCEPT, to: name });
+  await flush();
+  return {
+    link,
+    received,
+    ends,
+    handshake: async (secret = "s3cret") => {
+      link.send(xml("handshake", {}, handshakeDigest(id, secret)));
+      await flush();
+    },
+  };
+}
+
+Deno.test("accept: a component with the right secret gets <handshake/> and exchanges stanzas", async () => {
+  const w = await world();
+  const c = await component(w.net, w.port);
+  await c.handshake();
+  assert.equal(c.received[0].local, "handshake");
+  c.link.send(xml("message", { to: "juliet@example.org", from: "bot.example.org" }, xml("body")));
+  c.link.send(
+    xml("iq", { to: "juliet@example.org", from: "x@room.bot.example.org", id: "1", type: "get" }),
+  );
+  c.link.send(xml("presence", { to: "juliet@example.org" })); // no from: stamped
+  await flush();
+  assert.deepEqual(w.users.map((p) => p.from), [
+    "bot.example.org",
+    "x@room.bot.example.org",
+    "bot.example.org",
+  ]);
+  w.router.deliver(
+    xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id: "m1" }),
+  );
+  await flush();
+  assert.equal(c.received[1].attrs.id, "m1");
+  await w.bot.stop();
+  await flush();
+  assert.equal(c.ends[0].condition, "system-shutdown");
+});
+
+Deno.test("accept: a wrong secret gets not-authorized and a close", async () => {
+  const w = await world();
+  const c = await component(w.net, w.port);
+  await c.handshake("wrong");
+  assert.equal(c.ends[0].condition, "not-authorized");
+  await w.bot.stop();
+});
+
+Deno.test("accept: stanzas before the handshake are refused with not-authorized", async () => {
+  const w = await world();
+  const c = await component(w.net, w.port);
+  c.link.send(xml("message", { to: "juliet@example.org", from: "bot.example.org" }));
+  await flush();
+  assert.equal(c.ends[0].condition, "not-authorized");
+  assert.equal(w.users.length, 0);
+  await w.bot.stop();
+});
+
+Deno.test("accept: a component named for a host not its section's is refused with host-unknown", async () => {
+  const w = await world();
+  const c = await component(w.net, w.port, "other.example.org");
+  assert.equal(c.ends[0].condition, "host-unknown");
+  await w.bot.stop();
+});
+
+Deno.test("accept: a spoofed from comes back to the component as forbidden and goes nowhere", async () => {
+  const w = await world();
+  const c = await component(w.net, w.port);
+  await c.handshake();
+  c.link.send(xml("message", { to: "juliet@example.org", from: "romeo@example.org", id: "s" }));
+  c.link.send(xml("route", { to: "juliet@example.org/r", from: "bot.example.org" }));
+  await flush();
+  assert.equal(w.users.length, 0);
+  const error = c.received[1];
+  assert.equal(error.attrs.type, "error");
+  assert.equal(error.attrs.id, "s");
+  assert.ok(error.getChild("error")?.getChild("forbidden"));
+  assert.equal(c.ends[0].condition, "unsupported-stanza-type");
+  await w.bot.stop();
+});
+
+Deno.test("accept: packets wait while the component is away, are delivered on return, and bounce on expiry", async () => {
+  const w = await world();
+  w.router.deliver(
+    xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id: "1" }),
+  );
+  const c = await component(w.net, w.port);
+  await c.handshake();
+  assert.equal(c.received[1].attrs.id, "1");
+  c.link.close();
+  await flush();
+  for (const id of ["2", "3", "4", "5"]) {
+    w.router.deliver(xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id }));
+  }
+  // max=3: the fourth is refused at once.
+  assert.deepEqual(
+    w.users.map((p) => [p.element.attrs.id, p.element.getChild("error")?.elements[0].local]),
+    [
+      ["5", "resource-constraint"],
+    ],
+  );
+  w.clock.advance(30_000);
+  assert.deepEqual(w.users.map((p) => p.element.attrs.id), ["5", "2", "3", "4"]);
+  assert.ok(w.users[1].element.getChild("error")?.getChild("remote-server-timeout"));
+  await w.bot.stop();
+});
+
+Deno.test("accept: a newer connection replaces the live one, which gets conflict", async () => {
+  const w = await world();
+  const first = await component(w.net, w.port);
+  await first.handshake();
+  const second = await component(w.net, w.port);
+  await second.handshake();
+  assert.equal(first.ends[0].condition, "conflict");
+  w.router.deliver(
+    xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id: "n" }),
+  );
+  await flush();
+  assert.equal(second.received[1].attrs.id, "n");
+  await w.bot.stop();
+});
+
+Deno.test("connect: dials <accept>, handshakes, queues while down and reconnects with backoff", async () => {
+  const w = await world();
+  const seen: Packet[] = [];
+  // The component's own tree: what the server sends arrives at a recorder for bot.example.org,
+  // and what it sends to example.org goes to the <connect> section.
+  const componentRouter = new Router();
+  const side = new Section({
+    id: "component-side",
+    kind: "service",
+    router: componentRouter,
+    adapters: w.adapters,
+    configDir: ".",
+  });
+  await side.load(recorder(seen, "bot.example.org"), xml("recorder"));
+  const link = new Section({
+    id: "link",
+    kind: "service",
+    router: componentRouter,
+    adapters: w.adapters,
+    configDir: ".",
+  });
+  await link.load(host, xml("host", {}, "example.org"));
+  const settings = [
+    xml("ip", {}, "127.0.0.1"),
+    xml("port", {}, String(w.port)),
+    xml("secret", {}, "s3cret"),
+    xml("name", {}, "bot.example.org"),
+    xml("retry", { min: "1s", max: "4s" }),
+  ];
+  await link.load(connect, xml("connect", {}, ...settings));
+  await flush(10);
+  w.router.deliver(
+    xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id: "a" }),
+  );
+  componentRouter.deliver(
+    xml("message", { to: "juliet@example.org", from: "bot.example.org", id: "b" }),
+  );
+  await flush(10);
+  assert.deepEqual(seen.map((p) => p.element.attrs.id), ["a"]);
+  assert.deepEqual(w.users.map((p) => p.element.attrs.id), ["b"]);
+  // The listener goes away: the component side queues, and dials again with backoff.
+  await w.bot.stop();
+  await flush(10);
+  componentRouter.deliver(
+    xml("message", { to: "juliet@example.org", from: "bot.example.org", id: "c" }),
+  );
+  w.clock.advance(1000); // the first retry (within 0.5–1 s) finds nobody listening
+  await flush(10);
+  const again = new Section({
+    id: "bot.example.org",
+    kind: "service",
+    router: w.router,
+    adapters: w.adapters,
+    configDir: ".",
+  });
+  await again.load(accept, xml("accept", {}, ...settings.slice(0, 3)));
+  for (let i = 0; i < 8 && w.users.length < 2; i++) {
+    w.clock.advance(1000);
+    await flush(10);
+  }
+  assert.deepEqual(w.users.map((p) => p.element.attrs.id), ["b", "c"]);
+  await link.stop();
+  await again.stop();
+});
+
+Deno.test("backoffDelay() grows exponentially to the ceiling with jitter in its upper half", () => {
+  assert.equal(backoffDelay(0, 1000, 60_000, () => 0), 500);
+  assert.equal(backoffDelay(0, 1000, 60_000, () => 1), 1000);
+  assert.equal(backoffDelay(3, 1000, 60_000, () => 1), 8000);
+  assert.equal(backoffDelay(30, 1000, 60_000, () => 1), 60_000);
+  assert.equal(backoffDelay(1000, 1000, 60_000, () => 0), 30_000);
+});
+
+Deno.test("accept.validate() and connect.validate() explain every mistake", () => {
+  const found: string[] = [];
+  const context: ValidationContext = {
+    problem: (_at, message) => found.push(message),
+    warning: (_at, message) => found.push(message),
+  };
+  accept.validate?.(
+    xml(
+      "accept",
+      { link: "mesh" },
+      xml("port", {}, "99999"),
+      xml("queue", { max: "0" }),
+      xml("conflict", {}, "x"),
+      xml("bogus"),
+    ),
+    context,
+  );
+  assert.deepEqual(found, [
+    '<accept> link="mesh" is unknown; write link="node" or leave it out',
+    "<port> must be a port number from 0 to 65535",
+    '<queue max> must be a whole number of at least 1, not "0"',
+    '<conflict> is "replace" (a new connection replaces the live one) or "refuse"',
+    "<accept> has no setting <bogus>; it takes ip, port, secret, timeout, queue, tls, conflict",
+    "<accept> needs a <secret> shared with the other side",
+  ]);
+  found.length = 0;
+  connect.validate?.(xml("connect", {}, xml("secret", {}, "x"), xml("timeout", {}, "30")), context);
+  assert.equal(found.length, 2);
+  assert.match(found[0], /needs a unit/);
+  assert.match(found[1], /needs the <ip>/);
+});
