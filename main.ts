@@ -23,11 +23,29 @@ async function readStdinLine(): Promise<string> {
   return text.split("\n")[0].replace(/\r$/, "");
 }
 
+/** Standard input in chunks, for `fork-child` (the child of `<fork>` reads its parent's link). */
+function readStdin(onData: (chunk: Uint8Array) => void, onEnd: () => void): void {
+  const reader = Deno.stdin.readable.getReader();
+  (async () => {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        onData(value);
+      }
+    } catch {
+      // The parent went away: the same as the end of input.
+    }
+    onEnd();
+  })();
+}
+
 if (import.meta.main) {
   const code = await runCli(Deno.args, {
     adapters: denoAdapters(),
     dryAdapters: () => memoryAdapters().adapters,
     readStdinLine,
+    readStdin,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
   });

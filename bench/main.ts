@@ -1,8 +1,21 @@
-/** `deno task bench`: every benchmark of bench/, one table each (see bench/README.md). */
+/**
+ * `deno task bench`: every microbenchmark of bench/, one table each; `deno task bench --compare`
+ * runs the side-by-side comparison with Prosody and ejabberd instead (see bench/README.md).
+ */
 import { benchDeliveryTree } from "./delivery_tree.ts";
+import { benchRoutingWorker } from "./routing_worker.ts";
 import { benchXmlParser } from "./xml_parser.ts";
 
-console.log("XML stream parser: the same stanza mix in 4 KiB chunks (median of rounds)");
-console.table(await benchXmlParser());
-console.log("Delivery tree: Router.deliver with a synchronous handler (median of 7 rounds)");
-console.table(benchDeliveryTree());
+if (Deno.args.includes("--compare")) {
+  const { compare, parseArgs } = await import("./compare/main.ts");
+  await compare(parseArgs(Deno.args));
+} else {
+  console.log("XML stream parser: the same stanza mix in 4 KiB chunks (median of rounds)");
+  console.table(await benchXmlParser());
+  console.log("Delivery tree: Router.deliver with a synchronous handler (median of 7 rounds)");
+  console.table(benchDeliveryTree());
+}
+console.log(
+  "Routing rate between two sections, without and with a busy <load thread=worker> module",
+);
+console.table(await benchRoutingWorker());

@@ -124,6 +124,8 @@ export interface ProcessAdapter {
   spawn(command: string, options?: SpawnOptions): ChildProcess;
   /** The path of the running runtime executable (to start a child jabberd). */
   execPath(): string;
+  /** The working directory, to turn a relative path into a file URL (`<load>`'s `import()`). */
+  cwd?(): string;
 }
 
 /** A KV key, as Deno KV has them. */

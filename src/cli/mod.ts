@@ -7,6 +7,7 @@ import { NAME, VERSION } from "../version.ts";
 import { parseArgs } from "./args.ts";
 import { runCheck } from "./check.ts";
 import { runExport } from "./export.ts";
+import { runForkChild } from "./fork_child.ts";
 import { COMMAND_HELP, USAGE } from "./help.ts";
 import { runImport } from "./import.ts";
 import { runStart, type StartHooks } from "./start.ts";
@@ -28,6 +29,8 @@ export interface CliContext {
   stdinIsTerminal?: boolean;
   /** True when standard error is a terminal (then `import` draws a progress bar). */
   stderrIsTerminal?: boolean;
+  /** Streams standard input in chunks, then calls `onEnd` (the hidden `fork-child` command). */
+  readStdin?: (onData: (chunk: Uint8Array) => void, onEnd: () => void) => void;
 }
 
 /** Runs a command; resolves with the process exit code. */
@@ -38,6 +41,8 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     for (const problem of parsed.problems) adapters.stderr(problem + "\n");
     return 2;
   }
+  // Hidden: the child process of <fork>, started by the server, not by people.
+  if (parsed.command === "fork-child") return await runForkChild(parsed.flags, context);
   if (parsed.command === undefined || parsed.command === "help") {
     (parsed.command === undefined && !parsed.help ? adapters.stderr : adapters.stdout)(USAGE);
     return parsed.command === undefined && !parsed.help ? 2 : 0;

@@ -114,4 +114,8 @@ export class DenoProcess implements ProcessAdapter {
   execPath(): string {
     return Deno.execPath();
   }
+
+  cwd(): string {
+    return Deno.cwd();
+  }
 }

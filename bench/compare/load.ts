@@ -1,0 +1,390 @@
+/**
+ * The load phases of the comparison (login rate, one-to-one message routing at maximum and at
+ * fixed rates, memory per session), each bounded by a deadline and measuring the server's CPU
+ * and memory from /proc and the generator's own CPU use.
+ */
+import type { Account } from "./accounts.ts";
+import { Client, login, type Mechanism } from "./client.ts";
+import { CpuMeter, rssBytes, settle } from "./proc.ts";
+
+export interface Target {
+  name: string;
+  pid: number;
+  port: number;
+  domain: string;
+}
+
+/** One measured figure (one JSON line of the results). */
+export interface Result {
+  server: string;
+  metric: string;
+  value: number;
+  unit: string;
+  /** The load generator's CPU use during the phase, in % of one core. */
+  generatorCpu?: number;
+  /** The server's CPU use during the phase, in % of one core. */
+  serverCpu?: number;
+  note?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` for 0…count-1 with at most `concurrency` at once; stops starting at `deadline`. */
+async function pool<T>(
+  count: number,
+  concurrency: number,
+  deadline: number,
+  fn: (i: number) => Promise<T>,
+): Promise<{ results: T[]; errors: string[] }> {
+  const results: T[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count && performance.now() < deadline) {
+      const i = next++;
+      try {
+        results.push(await fn(i));
+      } catch (error) {
+        errors.push(String(error instanceof Error ? error.message : error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { results, errors };
+}
+
+/** Logs in accounts[from…from+count) and returns the clients; throws past the deadline. */
+export async function loginMany(
+  target: Target,
+  accounts: Account[],
+  from: number,
+  count: number,
+  mechanism: Mechanism,
+  concurrency: number,
+  deadlineMs: number,
+): Promise<{ clients: Client[]; seconds: number; errors: string[] }> {
+  const started = performance.now();
+  const deadline = started + deadlineMs;
+  // A login that hangs must not outlive the phase: each is raced against the deadline.
+  const { results, errors } = await pool(count, concurrency, deadline, (i) => {
+    const attempt = login(target.port, target.domain, accounts[from + i], mechanism);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("login past the phase deadline")),
+        Math.max(0, deadline - performance.now()),
+      );
+    });
+    attempt.then((c) => {
+      if (performance.now() > deadline) c.close();
+    }, () => {});
+    return Promise.race([attempt, late]).finally(() => clearTimeout(timer));
+  });
+  return { clients: results, seconds: (performance.now() - started) / 1000, errors };
+}
+
+export function closeAll(clients: Client[]): void {
+  for (const c of clients) {
+    if (!c.closed) c.send("</stream:stream>");
+  }
+  // Give the closing tags a moment to leave, then drop the sockets.
+  setTimeout(() => {
+    for (const c of clients) c.close();
+  }, 200);
+}
+
+/** Login rate: `count` logins at `concurrency`, kept online until all are done, then closed. */
+export async function loginPhase(
+  target: Target,
+  accounts: Account[],
+  mechanism: Mechanism,
+  count: number,
+  concurrency: number,
+  deadlineMs: number,
+): Promise<Result> {
+  await settle(target.pid);
+  const generator = new CpuMeter("self");
+  const server = new CpuMeter(target.pid);
+  const { clients, seconds, errors } = await loginMany(
+    target,
+    accounts,
+    0,
+    count,
+    mechanism,
+    concurrency,
+    deadlineMs,
+  );
+  const g = generator.read(), s = server.read();
+  closeAll(clients);
+  await sleep(500);
+  return {
+    server: target.name,
+    metric: `logins/s ${mechanism === "PLAIN" ? "PLAIN (hashed, 4096)" : "SCRAM-SHA-1 (cached)"}`,
+    value: clients.length / seconds,
+    unit: "logins/s",
+    generatorCpu: g.percent,
+    serverCpu: s.percent,
+    note: `${clients.length}/${count} in ${seconds.toFixed(2)} s at concurrency ${concurrency}` +
+      (errors.length ? `; ${errors.length} failed, first: ${errors[0].slice(0, 200)}` : ""),
+  };
+}
+
+/** Counts `</message>` in the client's text and keeps what follows the last one. */
+function takeMessages(client: Client): number {
+  const text = client.text;
+  let count = 0;
+  let at = text.indexOf("</message>");
+  let end = 0;
+  while (at >= 0) {
+    count++;
+    end = at + 10;
+    at = text.indexOf("</message>", end);
+  }
+  if (count > 0) client.text = text.slice(end);
+  else if (text.length > 65536) client.text = text.slice(-16); // not messages: drop
+  return count;
+}
+
+export interface RoutingOptions {
+  users: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Fixed offered rates in messages/s for the latency measurements. */
+  rates: number[];
+  deadlineMs: number;
+}
+
+/**
+ * One-to-one routing between `users` online users in pairs (u0↔u1, u2↔u3, …): first the
+ * maximum delivered rate with one message in flight per sender, then p50/p99 latency at fixed
+ * offered rates spread round-robin over the senders.
+ */
+export async function routingPhase(
+  target: Target,
+  accounts: Account[],
+  options: RoutingOptions,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  const { clients, errors } = await loginMany(
+    target,
+    accounts,
+    0,
+    options.users,
+    "SCRAM-SHA-1",
+    50,
+    options.deadlineMs,
+  );
+  if (clients.length < options.users) {
+    closeAll(clients);
+    throw new Error(
+      `routing: only ${clients.length}/${options.users} logged in; first error: ${errors[0]}`,
+    );
+  }
+  try {
+    const n = clients.length;
+    const encoder = new TextEncoder();
+    // message[i] is what client i sends to its partner i^1.
+    const message = clients.map((_, i) =>
+      encoder.encode(
+        `<message to='${accounts[i ^ 1].user}@${target.domain}' type='chat'>` +
+          `<body>Benchmark message from ${accounts[i].user}, about as long as a chat line.</body>` +
+          `</message>`,
+      )
+    );
+    let delivered = 0;
+    let running = true;
+
+    // Maximum rate: whoever receives k messages lets its partner (their sender) send k more.
+    for (let i = 0; i < n; i++) {
+      const partner = i ^ 1;
+      clients[i].onData = (c) => {
+        const k = takeMessages(c);
+        delivered += k;
+        if (running) { for (let j = 0; j < k; j++) clients[partner].send(message[partner]); }
+      };
+    }
+    await settle(target.pid);
+    for (let i = 0; i < n; i++) clients[i].send(message[i]);
+    await sleep(options.warmupSeconds * 1000);
+    let generator = new CpuMeter("self");
+    let server = new CpuMeter(target.pid);
+    const before = delivered;
+    await sleep(options.seconds * 1000);
+    const count = delivered - before;
+    let g = generator.read(), s = server.read();
+    running = false;
+    const rate = count / s.wall;
+    results.push({
+      server: target.name,
+      metric: "routed messages/s at max",
+      value: rate,
+      unit: "messages/s",
+      generatorCpu: g.percent,
+      serverCpu: s.percent,
+      note: `${count} messages in ${s.wall.toFixed(1)} s, ${n} users, 1 in flight per sender`,
+    });
+    results.push({
+      server: target.name,
+      metric: "server CPU-s per 100k messages (at max)",
+      value: (s.cpu / count) * 100_000,
+      unit: "CPU-seconds",
+      serverCpu: s.percent,
+    });
+    await sleep(1000);
+
+    // Fixed rates: a 2 ms tick sends what is due; latency from each sender's FIFO of send times.
+    for (const offered of options.rates) {
+      const sentAt: number[][] = clients.map(() => []);
+      const samples = new Float64Array(Math.ceil(offered * options.seconds * 1.2) + 1000);
+      let sampled = 0;
+      let measuring = false;
+      delivered = 0;
+      for (let i = 0; i < n; i++) {
+        const partner = i ^ 1;
+        const queue = sentAt[partner];
+        clients[i].onData = (c) => {
+          const k = takeMessages(c);
+          delivered += k;
+          const now = performance.now();
+          for (let j = 0; j < k; j++) {
+            const t = queue.shift();
+            if (t !== undefined && t >= 0 && measuring && sampled < samples.length) {
+              samples[sampled++] = now - t;
+            }
+          }
+        };
+      }
+      await settle(target.pid);
+      let sent = 0;
+      let next = 0;
+      const started = performance.now();
+      const warmupEnd = started + options.warmupSeconds * 1000;
+      const end = warmupEnd + options.seconds * 1000;
+      generator = new CpuMeter("self");
+      server = new CpuMeter(target.pid);
+      let windowStart = { sent: 0, delivered: 0 };
+      // The generator's own longest stall between ticks (event-loop lag, its GC pauses).
+      let lastTick = performance.now();
+      let maxGap = 0;
+      while (true) {
+        const now = performance.now();
+        if (measuring) maxGap = Math.max(maxGap, now - lastTick);
+        lastTick = now;
+        if (now >= end) break;
+        if (!measuring && now >= warmupEnd) {
+          measuring = true;
+          generator = new CpuMeter("self");
+          server = new CpuMeter(target.pid);
+          windowStart = { sent, delivered };
+        }
+        const due = Math.floor(((now - started) / 1000) * offered) - sent;
+        for (let j = 0; j < due; j++) {
+          sentAt[next].push(measuring ? now : -1);
+          clients[next].send(message[next]);
+          next = (next + 1) % n;
+          sent++;
+        }
+        await sleep(2);
+      }
+      g = generator.read();
+      s = server.read();
+      const sentInWindow = sent - windowStart.sent;
+      const deliveredInWindow = delivered - windowStart.delivered;
+      // Let what is in flight arrive (bounded) so that late messages still count as samples.
+      const drainEnd = performance.now() + 5000;
+      while (delivered < sent && performance.now() < drainEnd) await sleep(20);
+      measuring = false;
+      const sorted = samples.subarray(0, sampled).sort();
+      const pct = (p: number) => sorted[Math.min(sampled - 1, Math.floor((p / 100) * sampled))];
+      const lost = sent - delivered;
+      const note = `offered ${offered}/s: ${sentInWindow} sent, ${deliveredInWindow} delivered ` +
+        `in the window, ${sampled} samples (p90 ${pct(90)?.toFixed(1)}, p99.9 ${
+          pct(99.9)?.toFixed(1)
+        }, max ${sorted[sampled - 1]?.toFixed(1)} ms; generator's longest tick gap ${
+          maxGap.toFixed(1)
+        } ms)${lost > 0 ? `, ${lost} not delivered after 5 s` : ""}`;
+      for (const [p, name] of [[50, "p50"], [99, "p99"]] as const) {
+        results.push({
+          server: target.name,
+          metric: `${name} latency at ${offered} messages/s`,
+          value: sampled ? pct(p) : NaN,
+          unit: "ms",
+          generatorCpu: g.percent,
+          serverCpu: s.percent,
+          note,
+        });
+      }
+      results.push({
+        server: target.name,
+        metric: `server CPU-s per 100k messages (at ${offered}/s)`,
+        value: (s.cpu / Math.max(1, deliveredInWindow)) * 100_000,
+        unit: "CPU-seconds",
+        serverCpu: s.percent,
+      });
+    }
+  } finally {
+    for (const c of clients) c.onData = undefined;
+    closeAll(clients);
+    await sleep(500);
+  }
+  return results;
+}
+
+/**
+ * Memory per connected session: RSS before any session and at each level of online sessions
+ * (logged in with SCRAM, cumulative), `(RSS(n) − RSS(0)) / n`.
+ */
+export async function memoryPhase(
+  target: Target,
+  accounts: Account[],
+  levels: number[],
+  deadlineMs: number,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  await settle(target.pid);
+  const base = rssBytes(target.pid);
+  const clients: Client[] = [];
+  const deadline = performance.now() + deadlineMs;
+  try {
+    for (const level of levels) {
+      const generator = new CpuMeter("self");
+      const { clients: more, seconds, errors } = await loginMany(
+        target,
+        accounts,
+        clients.length,
+        level - clients.length,
+        "SCRAM-SHA-1",
+        50,
+        Math.max(0, deadline - performance.now()),
+      );
+      const g = generator.read();
+      clients.push(...more);
+      if (clients.length < level) {
+        results.push({
+          server: target.name,
+          metric: `memory per session at ${level}`,
+          value: NaN,
+          unit: "KiB",
+          note: `only ${clients.length}/${level} online: ${errors[0]}`,
+        });
+        break;
+      }
+      await settle(target.pid);
+      await sleep(1000);
+      const rss = rssBytes(target.pid);
+      results.push({
+        server: target.name,
+        metric: `memory per session at ${level}`,
+        value: (rss - base) / level / 1024,
+        unit: "KiB",
+        generatorCpu: g.percent,
+        note: `RSS ${(base / 2 ** 20).toFixed(1)} → ${(rss / 2 ** 20).toFixed(1)} MiB; ` +
+          `${more.length} SCRAM logins in ${seconds.toFixed(1)} s`,
+      });
+    }
+  } finally {
+    closeAll(clients);
+    await sleep(1000);
+  }
+  return results;
+}

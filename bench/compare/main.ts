@@ -1,0 +1,252 @@
+/**
+ * `deno task bench --compare`: our server against Prosody and ejabberd on this machine, same
+ * load, one core each (see bench/README.md). Prints one table (ours, theirs, ratio) and writes
+ * the raw results as JSON lines to bench/results/.
+ *
+ * Flags: --quick (fewer users and messages, about a minute per server), --servers=ours,prosody,
+ * ejabberd (default all), --cpu-prof=DIR (profile our server; the .cpuprofile lands in DIR),
+ * --no-micro (skip the microbenchmarks).
+ */
+import { benchDeliveryTree } from "../delivery_tree.ts";
+import { benchXmlParser } from "../xml_parser.ts";
+import { makeAccounts } from "./accounts.ts";
+import { scramStats } from "./client.ts";
+import { loginPhase, memoryPhase, type Result, routingPhase } from "./load.ts";
+import { ALL, DOMAIN, killAll, type Running } from "./servers.ts";
+
+const GENERATOR_CORE = "0";
+
+export interface CompareOptions {
+  quick: boolean;
+  servers: string[];
+  cpuProfDir?: string;
+  micro: boolean;
+}
+
+export function parseArgs(args: string[]): CompareOptions {
+  const options: CompareOptions = {
+    quick: false,
+    servers: ["ours", "prosody", "ejabberd"],
+    micro: true,
+  };
+  for (const arg of args) {
+    if (arg === "--compare") continue;
+    else if (arg === "--quick") options.quick = true;
+    else if (arg === "--no-micro") options.micro = false;
+    else if (arg.startsWith("--servers=")) options.servers = arg.slice(10).split(",");
+    else if (arg.startsWith("--cpu-prof=")) options.cpuProfDir = arg.slice(11);
+    else throw new Error(`Unknown option ${arg}`);
+  }
+  for (const s of options.servers) {
+    if (!ALL[s]) throw new Error(`Unknown server ${s}: write ours, prosody or ejabberd`);
+  }
+  return options;
+}
+
+const fmt = (v: number) =>
+  !Number.isFinite(v)
+    ? "—"
+    : Math.abs(v) >= 100
+    ? Math.round(v).toLocaleString("en")
+    : Math.abs(v) >= 10
+    ? v.toFixed(1)
+    : v.toFixed(2);
+
+/** Metrics where a smaller number is better. */
+const lowerIsBetter = (metric: string) => /latency|CPU-s|memory/.test(metric);
+
+export async function compare(options: CompareOptions): Promise<void> {
+  // The generator (this process, all its threads) takes core 0; servers take core 1.
+  await new Deno.Command("taskset", {
+    args: ["-a", "-pc", GENERATOR_CORE, String(Deno.pid)],
+    stdout: "null",
+  }).output();
+  const q = options.quick;
+  const plan = {
+    logins: q ? 300 : 2000,
+    users: q ? 200 : 1000,
+    seconds: q ? 3 : 10,
+    warmup: q ? 1 : 2,
+    rates: [2000, 5000],
+    levels: q ? [500, 1000] : [1000, 5000, 10000],
+  };
+  const accountCount = Math.max(plan.logins, plan.users, ...plan.levels);
+  const resultsDir = new URL("../results/", import.meta.url).pathname;
+  await Deno.mkdir(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  const jsonl = `${resultsDir}compare-${stamp}${q ? "-quick" : ""}.jsonl`;
+  const results: Result[] = [];
+  const record = async (r: Result) => {
+    results.push(r);
+    await Deno.writeTextFile(
+      jsonl,
+      JSON.stringify({ time: new Date().toISOString(), ...r }) + "\n",
+      {
+        append: true,
+      },
+    );
+    console.error(
+      `  ${r.server}: ${r.metric} = ${fmt(r.value)} ${r.unit}` +
+        (r.generatorCpu !== undefined ? ` (generator CPU ${r.generatorCpu.toFixed(0)}%)` : "") +
+        (r.serverCpu !== undefined ? ` (server CPU ${r.serverCpu.toFixed(0)}%)` : "") +
+        (r.note ? ` [${r.note}]` : ""),
+    );
+  };
+
+  console.error(`Deriving ${accountCount} SCRAM-SHA-1 credentials (4096 iterations)…`);
+  const accounts = await makeAccounts(accountCount);
+  const names: string[] = [];
+  const skipped: string[] = [];
+  const tempDirs: string[] = [];
+  const onSignal = () => {
+    killAll().finally(() => {
+      for (const d of tempDirs) {
+        try {
+          Deno.removeSync(d, { recursive: true });
+        } catch {
+          // Gone.
+        }
+      }
+      Deno.exit(130);
+    });
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    for (const key of options.servers) {
+      const kind = ALL[key];
+      const missing = await kind.missing();
+      if (missing) {
+        console.error(`SKIPPED ${kind.name}: ${missing}`);
+        skipped.push(`${kind.name}: ${missing}`);
+        continue;
+      }
+      names.push(kind.name);
+      const dir = await Deno.makeTempDir({ prefix: `bench-${key}-` });
+      tempDirs.push(dir);
+      let server: Running | undefined;
+      console.error(`== ${kind.name} (temp folder ${dir})`);
+      try {
+        server = await kind.start(dir, accounts, (seconds, how) => {
+          console.error(`  ${accountCount} accounts in ${seconds.toFixed(1)} s (${how})`);
+        }, { cpuProfDir: key === "ours" ? options.cpuProfDir : undefined });
+        const target = { name: kind.name, pid: server.pid, port: server.port, domain: DOMAIN };
+        const phase = async (label: string, fn: () => Promise<Result[]>) => {
+          try {
+            for (const r of await fn()) await record(r);
+          } catch (error) {
+            console.error(`  ${kind.name}: ${label} failed: ${error}`);
+            await record({
+              server: kind.name,
+              metric: label,
+              value: NaN,
+              unit: "",
+              note: String(error),
+            });
+          }
+        };
+        for (const mechanism of ["PLAIN", "SCRAM-SHA-1"] as const) {
+          await phase(`logins ${mechanism}`, async () => [
+            await loginPhase(target, accounts, mechanism, plan.logins, 50, q ? 60_000 : 120_000),
+          ]);
+        }
+        await phase("routing", () =>
+          routingPhase(target, accounts, {
+            users: plan.users,
+            seconds: plan.seconds,
+            warmupSeconds: plan.warmup,
+            rates: plan.rates,
+            deadlineMs: 60_000,
+          }));
+        // Last: the heap of 10k sessions would otherwise stall the latency phases with its GC;
+        // RSS before the first session is taken after the earlier phases.
+        await phase(
+          "memory",
+          () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
+        );
+      } catch (error) {
+        console.error(`  ${kind.name} failed: ${error}`);
+        if (server) console.error(await server.logTail());
+        else {
+          for (const f of Deno.readDirSync(dir)) {
+            if (/\.(log|out)$/.test(f.name)) {
+              console.error((await Deno.readTextFile(`${dir}/${f.name}`)).slice(-3000));
+            }
+          }
+        }
+        await record({
+          server: kind.name,
+          metric: "start",
+          value: NaN,
+          unit: "",
+          note: String(error),
+        });
+      } finally {
+        await server?.stop();
+        await killAll();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    }
+  } finally {
+    await killAll();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  if (scramStats.cacheMisses > 0) {
+    console.error(`Note: ${scramStats.cacheMisses} SCRAM logins had to derive (salt changed)`);
+  }
+
+  if (options.micro) {
+    console.error("Microbenchmarks (ours only)…");
+    for (const row of await benchXmlParser()) {
+      await record({
+        server: "jabberd (ours)",
+        metric: `XML parser ${row.name} stanzas/s`,
+        value: row.stanzasPerSecond,
+        unit: "stanzas/s",
+      });
+    }
+    for (const row of benchDeliveryTree()) {
+      await record({
+        server: "jabberd (ours)",
+        metric: `delivery tree ${row.case} packets/s`,
+        value: row.packetsPerSecond,
+        unit: "packets/s",
+      });
+    }
+  }
+
+  // One table: a row per metric, a column per server, ratios ours ÷ theirs.
+  const metrics = [...new Set(results.filter((r) => r.unit).map((r) => r.metric))];
+  const ourName = "jabberd (ours)";
+  const others = names.filter((n) => n !== ourName);
+  const table = metrics.map((metric) => {
+    const get = (server: string) => results.find((r) => r.server === server && r.metric === metric);
+    const ours = get(ourName);
+    const row: Record<string, string> = {
+      metric: `${metric} (${lowerIsBetter(metric) ? "lower" : "higher"} is better)`,
+      ours: ours ? fmt(ours.value) : "—",
+    };
+    for (const other of others) {
+      const theirs = get(other);
+      row[other] = theirs ? fmt(theirs.value) : "—";
+      row[`ours/${other}`] = ours && theirs && Number.isFinite(ours.value / theirs.value)
+        ? `${(ours.value / theirs.value).toFixed(2)}×`
+        : "—";
+    }
+    return row;
+  });
+  console.log(
+    `\nComparison (${q ? "quick" : "full"} run; each server on core 1, generator on core 0; ` +
+      `${plan.logins} logins at concurrency 50, ${plan.users} users routing in pairs)`,
+  );
+  console.table(table);
+  const maxGen = Math.max(0, ...results.map((r) => r.generatorCpu ?? 0));
+  console.log(`Highest load-generator CPU use in a phase: ${maxGen.toFixed(0)}% of core 0`);
+  for (const s of skipped) console.log(`SKIPPED ${s}`);
+  console.log(`Raw results: ${jsonl}`);
+}
+
+if (import.meta.main) {
+  await compare(parseArgs(Deno.args));
+}

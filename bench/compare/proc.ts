@@ -1,0 +1,52 @@
+/**
+ * CPU time and memory of a process from Linux's /proc (proc(5): `stat` fields 14 utime and 15
+ * stime in clock ticks, `status` VmRSS), for the servers and for the load generator itself.
+ */
+
+/** Clock ticks per second (`getconf CLK_TCK`); 100 on every Linux this runs on. */
+export const TICKS = 100;
+
+/** utime + stime of `pid` (or "self") in seconds. */
+export function cpuSeconds(pid: number | "self"): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name may hold spaces and parentheses: fields start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** Resident set size of `pid` in bytes. */
+export function rssBytes(pid: number | "self"): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const match = status.match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** A CPU meter over a span of wall time. */
+export class CpuMeter {
+  #pid: number | "self";
+  #cpu: number;
+  #wall: number;
+
+  constructor(pid: number | "self") {
+    this.#pid = pid;
+    this.#cpu = cpuSeconds(pid);
+    this.#wall = performance.now();
+  }
+
+  /** CPU seconds and wall seconds since the meter was made. */
+  read(): { cpu: number; wall: number; percent: number } {
+    const cpu = cpuSeconds(this.#pid) - this.#cpu;
+    const wall = (performance.now() - this.#wall) / 1000;
+    return { cpu, wall, percent: (100 * cpu) / wall };
+  }
+}
+
+/** Waits until `pid` uses less than 5% of a core over 500 ms (at most `limitMs`). */
+export async function settle(pid: number, limitMs = 10_000): Promise<void> {
+  const end = performance.now() + limitMs;
+  while (performance.now() < end) {
+    const meter = new CpuMeter(pid);
+    await new Promise((r) => setTimeout(r, 500));
+    if (meter.read().percent < 5) return;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `<fork>`: runs a module (as `<load>` would) in a child jabberd process (jabberd 1.4's "pipe +
+ * child process, with `<load>` for stability"; DESIGN "Base modules"), so its crash never
+ * touches the server. The child is `jabberd fork-child` (src/cli/fork_child.ts); packets of
+ * every kind travel over its stdin/stdout as a node link stream with hop counts (link/wire.ts),
+ * its `api.xdb` requests are answered through this section's XDB client and its log lines join
+ * this server's log. It is restarted with backoff when it dies; packets for it meanwhile wait
+ * (bounded) and are delivered after the restart or bounced.
+ *
+ * ```xml
+ * <service id="bot"><host>bot.example.org</host>
+ *   <fork path="modules/bot.ts" restart-delay="1s"><greeting>hi</greeting></fork>
+ * </service>
+ * ```
+ *
+ * Put `<host>` before `<fork>`: the child serves the hosts the section has when it starts.
+ */
+import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
+import type { Element } from "../../xml/element.ts";
+import { Element as XmlElement } from "../../xml/element.ts";
+import { supervisionOptions } from "./exec.ts";
+import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
+import { load, modulePath, moduleUrl } from "./load.ts";
+import { ProcessLink } from "./process_link.ts";
+
+/** The entry point the child runs (`deno run -A main.ts fork-child …`). */
+const MAIN_PATH = decodeURIComponent(new URL("../../../main.ts", import.meta.url).pathname);
+
+export const fork: ModuleDefinition = {
+  element: "fork",
+  sections: ["service"],
+  validate(element, context) {
+    if (element.attr("thread") !== undefined) {
+      context.problem(element, `<fork> runs its module in a child process; it takes no thread`);
+    }
+    // The same path and restart settings as <load>.
+    load.validate?.(element, {
+      problem: (at, message) => context.problem(at, message.replaceAll("<load", "<fork")),
+      warning: (at, message) => context.warning(at, message.replaceAll("<load", "<fork")),
+    });
+  },
+  register(api) {
+    const path = modulePath(api.config)!;
+    const url = moduleUrl(api, path);
+    const link: ProcessLink = new ProcessLink(api, {
+      ...supervisionOptions(api),
+      label: `Forked module ${path}`,
+      command: api.adapters.process.execPath(),
+      args: () => [
+        "run",
+        "-A",
+        MAIN_PATH,
+        "fork-child",
+        `--module=${url}`,
+        `--id=${api.id}`,
+        `--kind=${api.section}`,
+        `--dir=${api.resolvePath(".")}`,
+        `--hosts=${api.hosts.join(",")}`,
+        `--element=${api.config.toString()}`,
+      ],
+      header: { xmlns: NS_NODE_LINK, from: api.id, ...linkHeaderAttrs() },
+      carryHops: true,
+      onElement: (element) => inbound(api, link, element),
+    });
+    api.handle("deliver", (packet) => {
+      link.send(packet);
+      return "done";
+    });
+    api.onUnload(() => link.stop());
+    link.start();
+  },
+};
+
+/**
+ * What the child sent: its own XDB requests are answered here, through the section's client
+ * (the reply to the section id would otherwise be taken by the section itself); the rest goes
+ * into the tree as it is, as on a node link.
+ */
+function inbound(api: ModuleApi, link: ProcessLink, element: Element): void {
+  const packet = decodePacket(element, true);
+  if (packet.kind === "xdb" && element.attrs.from === api.id) {
+    answerXdb(api, link, element);
+    return;
+  }
+  api.deliver(packet);
+}
+
+function answerXdb(api: ModuleApi, link: ProcessLink, request: Element): void {
+  const owner = request.attrs.to ?? "";
+  const ns = request.attrs.ns ?? "";
+  const data = request.elements[0];
+  const action = request.attrs.action;
+  const match = request.attrs.match;
+  const work: Promise<Element | undefined | void> = request.attrs.type === "get"
+    ? api.xdb.get(owner, ns)
+    : action === "insert" && data
+    ? api.xdb.insert(owner, ns, data, match)
+    : action === "remove"
+    ? api.xdb.remove(owner, ns, match ?? "")
+    : api.xdb.set(owner, ns, data);
+  const reply = (type: string, children: (Element | string)[]) =>
+    link.reply(
+      new XmlElement("xdb", {
+        type,
+        to: request.attrs.from ?? "",
+        from: owner,
+        ns,
+        id: request.attrs.id ?? "",
+      }, children),
+    );
+  work.then(
+    (result) => reply("result", result ? [result] : []),
+    (error) =>
+      reply("error", [
+        new XmlElement("error", {}, [error instanceof Error ? error.message : String(error)]),
+      ]),
+  );
+}

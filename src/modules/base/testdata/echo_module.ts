@@ -1,0 +1,46 @@
+/**
+ * A module for the `<load>`, `<fork>` tests: answers each message with its body prefixed by the
+ * `prefix` setting, stores the last body through XDB on `store …`, and fails on `crash`.
+ */
+import type { ModuleApi, ValidationContext } from "../../../server/module_api.ts";
+import { xml } from "../../../xml/element.ts";
+import type { Element } from "../../../xml/element.ts";
+
+export function validate(element: Element, context: ValidationContext): void {
+  if (element.attr("prefix") === "") context.problem(element, "prefix must not be empty");
+}
+
+export function register(api: ModuleApi): void {
+  const prefix = api.options.string("prefix", "echo: ")!;
+  api.log.info(`echo module up in ${api.id}`);
+  api.handle("deliver", async (packet) => {
+    const message = packet.element;
+    if (message.name !== "message") return "pass";
+    const body = message.getChildText("body") ?? "";
+    const reply = (text: string) =>
+      api.deliver(
+        xml(
+          "message",
+          { to: message.attrs.from ?? "", from: message.attrs.to ?? "" },
+          xml("body", {}, text),
+        ),
+        packet,
+      );
+    if (body === "crash") {
+      // An uncaught error outside any handler: the thread (or process) it runs in dies.
+      setTimeout(() => {
+        throw new Error("crash requested");
+      }, 0);
+      return "done";
+    }
+    if (body === "throw") throw new Error("handler failed on purpose");
+    if (body.startsWith("store ")) {
+      await api.xdb.set(message.attrs.from ?? "", "test:last", xml("last", {}, body.slice(6)));
+      const stored = await api.xdb.get(message.attrs.from ?? "", "test:last");
+      reply(`stored ${stored?.text() ?? "nothing"}`);
+      return "done";
+    }
+    reply(prefix + body);
+    return "done";
+  });
+}
