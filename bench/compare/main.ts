@@ -145,6 +145,11 @@ export async function compare(options: CompareOptions): Promise<void> {
             });
           }
         };
+        // First, on a fresh server: RSS before any session is the server's own.
+        await phase(
+          "memory",
+          () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
+        );
         for (const mechanism of ["PLAIN", "SCRAM-SHA-1"] as const) {
           await phase(`logins ${mechanism}`, async () => [
             await loginPhase(target, accounts, mechanism, plan.logins, 50, q ? 60_000 : 120_000),
@@ -158,12 +163,6 @@ export async function compare(options: CompareOptions): Promise<void> {
             rates: plan.rates,
             deadlineMs: 60_000,
           }));
-        // Last: the heap of 10k sessions would otherwise stall the latency phases with its GC;
-        // RSS before the first session is taken after the earlier phases.
-        await phase(
-          "memory",
-          () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
-        );
       } catch (error) {
         console.error(`  ${kind.name} failed: ${error}`);
         if (server) console.error(await server.logTail());
