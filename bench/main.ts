@@ -14,8 +14,8 @@ if (Deno.args.includes("--compare")) {
   console.table(await benchXmlParser());
   console.log("Delivery tree: Router.deliver with a synchronous handler (median of 7 rounds)");
   console.table(benchDeliveryTree());
+  console.log(
+    "Routing rate between two sections, without and with a busy <load thread=worker> module",
+  );
+  console.table(await benchRoutingWorker());
 }
-console.log(
-  "Routing rate between two sections, without and with a busy <load thread=worker> module",
-);
-console.table(await benchRoutingWorker());

@@ -233,25 +233,31 @@ export async function routingPhase(
     await sleep(1000);
 
     // Fixed rates: a 2 ms tick sends what is due; latency from each sender's FIFO of send times.
+    // Each message carries its send time in its id, so a latency never depends on matching
+    // arrivals to sends in order (a FIFO that slipped by one message once made every later
+    // sample of that pair one send period too long).
+    const timed = clients.map((_, i) =>
+      `<message to='${accounts[i ^ 1].user}@${target.domain}' type='chat' id='t`
+    );
+    const body = `'><body>Benchmark message, about as long as a chat line.</body></message>`;
     for (const offered of options.rates) {
-      const sentAt: number[][] = clients.map(() => []);
       const samples = new Float64Array(Math.ceil(offered * options.seconds * 1.2) + 1000);
       let sampled = 0;
       let measuring = false;
       delivered = 0;
       for (let i = 0; i < n; i++) {
-        const partner = i ^ 1;
-        const queue = sentAt[partner];
         clients[i].onData = (c) => {
-          const k = takeMessages(c);
-          delivered += k;
           const now = performance.now();
-          for (let j = 0; j < k; j++) {
-            const t = queue.shift();
-            if (t !== undefined && t >= 0 && measuring && sampled < samples.length) {
-              samples[sampled++] = now - t;
-            }
+          const text = c.text;
+          let end = 0;
+          for (let at = text.indexOf("</message>"); at >= 0; at = text.indexOf("</message>", end)) {
+            const id = text.lastIndexOf(" id='t", at);
+            const t = id >= end ? Number(text.slice(id + 6, text.indexOf("'", id + 6))) : -1;
+            if (t >= 0 && measuring && sampled < samples.length) samples[sampled++] = now - t;
+            delivered++;
+            end = at + 10;
           }
+          c.text = end > 0 ? text.slice(end) : text.length > 65536 ? text.slice(-16) : text;
         };
       }
       await settle(target.pid);
@@ -279,8 +285,7 @@ export async function routingPhase(
         }
         const due = Math.floor(((now - started) / 1000) * offered) - sent;
         for (let j = 0; j < due; j++) {
-          sentAt[next].push(measuring ? now : -1);
-          clients[next].send(message[next]);
+          clients[next].send(timed[next] + (measuring ? now.toFixed(3) : "-1") + body);
           next = (next + 1) % n;
           sent++;
         }

@@ -21,6 +21,8 @@ export interface CompareOptions {
   servers: string[];
   cpuProfDir?: string;
   micro: boolean;
+  /** The phases to run (all by default): memory, logins, routing. */
+  phases: Set<string>;
 }
 
 export function parseArgs(args: string[]): CompareOptions {
@@ -28,6 +30,7 @@ export function parseArgs(args: string[]): CompareOptions {
     quick: false,
     servers: ["ours", "prosody", "ejabberd"],
     micro: true,
+    phases: new Set(["memory", "logins", "routing"]),
   };
   for (const arg of args) {
     if (arg === "--compare") continue;
@@ -35,6 +38,7 @@ export function parseArgs(args: string[]): CompareOptions {
     else if (arg === "--no-micro") options.micro = false;
     else if (arg.startsWith("--servers=")) options.servers = arg.slice(10).split(",");
     else if (arg.startsWith("--cpu-prof=")) options.cpuProfDir = arg.slice(11);
+    else if (arg.startsWith("--phases=")) options.phases = new Set(arg.slice(9).split(","));
     else throw new Error(`Unknown option ${arg}`);
   }
   for (const s of options.servers) {
@@ -146,23 +150,28 @@ export async function compare(options: CompareOptions): Promise<void> {
           }
         };
         // First, on a fresh server: RSS before any session is the server's own.
-        await phase(
-          "memory",
-          () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
-        );
+        if (options.phases.has("memory")) {
+          await phase(
+            "memory",
+            () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
+          );
+        }
         for (const mechanism of ["PLAIN", "SCRAM-SHA-1"] as const) {
+          if (!options.phases.has("logins")) break;
           await phase(`logins ${mechanism}`, async () => [
             await loginPhase(target, accounts, mechanism, plan.logins, 50, q ? 60_000 : 120_000),
           ]);
         }
-        await phase("routing", () =>
-          routingPhase(target, accounts, {
-            users: plan.users,
-            seconds: plan.seconds,
-            warmupSeconds: plan.warmup,
-            rates: plan.rates,
-            deadlineMs: 60_000,
-          }));
+        if (options.phases.has("routing")) {
+          await phase("routing", () =>
+            routingPhase(target, accounts, {
+              users: plan.users,
+              seconds: plan.seconds,
+              warmupSeconds: plan.warmup,
+              rates: plan.rates,
+              deadlineMs: 60_000,
+            }));
+        }
       } catch (error) {
         console.error(`  ${kind.name} failed: ${error}`);
         if (server) console.error(await server.logTail());
