@@ -6,6 +6,7 @@
 import { Element } from "../xml/element.ts";
 import { errorReply, StanzaError, type StanzaErrorCondition } from "../util/errors.ts";
 import { Chain, type ChainOutcome } from "./chain.ts";
+import type { Handler } from "./handler.ts";
 import { DeliveryTree } from "./delivery_tree.ts";
 import { Packet, PACKET_KINDS, type PacketKind } from "./packet.ts";
 
@@ -52,7 +53,7 @@ export class Router {
     if (this.#instances.has(id)) throw new Error(`An instance with id "${id}" already exists`);
     // Every handler call, including those that run after an async handler of the same chain,
     // knows its packet, so what it delivers counts one more hop (ROUTING.md R22).
-    const chain = new Chain((handler, packet) => this.#within(packet, () => handler(packet)));
+    const chain = new Chain(this.#callWithin);
     const instance: Instance = { id, chain, tails: new Map() };
     this.#instances.set(id, instance);
     for (const kind of kinds) this.tree.insert(kind, id, id);
@@ -163,16 +164,17 @@ export class Router {
     return instance.chain.run(packet);
   }
 
-  /** Runs `call` with `packet` as the one being handled. */
-  #within<T>(packet: Packet, call: () => T): T {
+  /** Calls a handler with `packet` as the one being handled (one bound function, no closure). */
+  #callWithin = (handler: Handler, packet: Packet): ReturnType<Handler> => {
     const outer = this.#current;
     this.#current = packet;
     try {
-      return call();
+      return handler(packet);
     } finally {
       this.#current = outer;
     }
-  }
+  };
+
 
   #setTail(
     instance: Instance,

@@ -236,8 +236,21 @@ export class JID {
     this.resource = normalizeResource(resource);
   }
 
-  /** Parse "local@domain/resource" (RFC 7622 §3.1); throws JidError when malformed. */
+  /**
+   * Parse "local@domain/resource" (RFC 7622 §3.1); throws JidError when malformed. A JID is
+   * immutable, so the same few thousand addresses a server sees on every stanza are parsed
+   * (PRECIS, IDNA checks) once and then shared from a bounded cache.
+   */
   static parse(text: string): JID {
+    const known = PARSED.get(text);
+    if (known) return known;
+    const jid = JID.#parse(text);
+    if (PARSED.size >= PARSED_MAX) PARSED.clear();
+    PARSED.set(text, jid);
+    return jid;
+  }
+
+  static #parse(text: string): JID {
     // The resourcepart starts at the first '/', and may itself contain '@' and '/'.
     const slash = text.indexOf("/");
     const head = slash === -1 ? text : text.slice(0, slash);
@@ -303,6 +316,10 @@ export class JID {
 }
 
 const PLAIN_DOMAIN = /^[a-z0-9.-]*$/;
+
+/** Addresses already parsed (see `JID.parse`); cleared whole when full, which is cheap. */
+const PARSED = new Map<string, JID>();
+const PARSED_MAX = 20_000;
 
 /**
  * Fast path for routing: the domain of a JID string without full validation (lower-cased,

@@ -66,6 +66,8 @@ export class C2sConnection {
   #karmaPaused = false;
   /** Stanzas are handled one at a time (async SASL, registration), in order. */
   #queue: Promise<void> = Promise.resolve();
+  /** How many queued steps have not finished (the fast path runs only when none has). */
+  #queued = 0;
 
   constructor(id: string, conn: Connection, ctx: C2sContext, directTls: boolean) {
     this.id = id;
@@ -79,7 +81,7 @@ export class C2sConnection {
     this.#karma = new TokenBucket(limits.rate, limits.burst, now);
     this.#parser = new StreamParser({
       onStreamStart: (header) => this.#guard(() => this.#onHeader(header)),
-      onStanza: (stanza) => this.#enqueue(() => this.#onStanza(stanza)),
+      onStanza: (stanza) => this.#takeStanza(stanza),
       onStreamEnd: () => this.#enqueue(() => this.close()),
       onError: (error: XmlError) => this.#enqueue(() => this.streamError(error.condition)),
     }, { maxStanzaBytes: limits.stanzaSize });
@@ -117,14 +119,27 @@ export class C2sConnection {
   }
 
   #enqueue(fn: () => void | Promise<void>): void {
+    this.#queued++;
     this.#queue = this.#queue.then(async () => {
-      if (this.#closed) return;
       try {
-        await fn();
+        if (!this.#closed) await fn();
       } catch (error) {
         this.#fault(error);
+      } finally {
+        this.#queued--;
       }
     });
+  }
+
+  /**
+   * A stanza of a bound session, with nothing queued before it, is handled at once: no promise
+   * per stanza on the path every message takes. Negotiation (TLS, SASL, registration) and
+   * anything behind a step still running keep their order through the queue.
+   */
+  #takeStanza(stanza: Element): void {
+    if (this.#queued === 0 && this.#jid !== undefined && stanza.ns === NS_CLIENT) {
+      this.#guard(() => this.#onClientStanza(stanza));
+    } else this.#enqueue(() => this.#onStanza(stanza));
   }
 
   #fault(error: unknown): void {
@@ -232,16 +247,19 @@ export class C2sConnection {
     if (ns !== NS_CLIENT) {
       throw new StreamError("unsupported-stanza-type", `<${stanza.local}> is not a client stanza`);
     }
-    const local = stanza.local;
-    if (local !== "iq" && local !== "message" && local !== "presence") {
-      throw new StreamError("unsupported-stanza-type", `<${local}> is not a stanza`);
-    }
     if (!this.#authenticated) {
+      const local = stanzaName(stanza);
       if (local === "iq" && stanza.getChild("query", NS_REGISTER) && this.#ctx.registration) {
         return await this.#onRegister(stanza);
       }
       throw new StreamError("not-authorized", "Authenticate first");
     }
+    this.#onClientStanza(stanza);
+  }
+
+  /** A `jabber:client` stanza on an authenticated stream: bind, the legacy session, or route. */
+  #onClientStanza(stanza: Element): void {
+    const local = stanzaName(stanza);
     if (local === "iq" && stanza.getChild("bind", NS_BIND) && stanza.attrs.type === "set") {
       return this.#onBind(stanza);
     }
@@ -525,4 +543,11 @@ export function sessionEndError(
     default:
       return ["undefined-condition", text ?? "The session ended"];
   }
+}
+
+/** The stanza's name, or the `unsupported-stanza-type` stream error for anything else. */
+function stanzaName(stanza: Element): "iq" | "message" | "presence" {
+  const local = stanza.local;
+  if (local === "iq" || local === "message" || local === "presence") return local;
+  throw new StreamError("unsupported-stanza-type", `<${local}> is not a stanza`);
 }

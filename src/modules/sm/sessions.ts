@@ -24,6 +24,8 @@ export class SmSession implements Session {
   }
 }
 
+const NO_SESSIONS: readonly Session[] = Object.freeze([]);
+
 /** The registry the core writes and features read (through `SessionRegistry`). */
 export class Sessions implements SessionRegistry {
   readonly #byFull = new Map<string, Session>();
@@ -37,8 +39,9 @@ export class Sessions implements SessionRegistry {
     return this.#byFull.get(full);
   }
 
-  ofUser(bare: string): Session[] {
-    return [...(this.#byBare.get(bare) ?? [])];
+  ofUser(bare: string): readonly Session[] {
+    // The lists are replaced, never changed in place, so callers may keep what they got.
+    return this.#byBare.get(bare) ?? NO_SESSIONS;
   }
 
   all(): IterableIterator<Session> {

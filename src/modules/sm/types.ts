@@ -76,8 +76,8 @@ export interface Session {
 export interface SessionRegistry {
   /** The session of a full JID string, normalized. */
   get(full: string): Session | undefined;
-  /** Every session of a bare JID string. */
-  ofUser(bare: string): Session[];
+  /** Every session of a bare JID string (a snapshot: later logins make a new list). */
+  ofUser(bare: string): readonly Session[];
   all(): IterableIterator<Session>;
   /** How many are open (for stats). */
   readonly size: number;

@@ -37,7 +37,7 @@ export const register: SmFeature = {
           await deleteAccount(api.xdb, owner);
           sm.reply(stanza);
           api.fire("user-deleted", { jid: owner });
-          const sessions: Session[] = sm.sessions.ofUser(owner.toString());
+          const sessions: readonly Session[] = sm.sessions.ofUser(owner.toString());
           for (const session of sessions) {
             sm.endSession(session, "account-removed", new StanzaError("not-authorized"));
           }
