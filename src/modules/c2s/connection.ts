@@ -61,7 +61,6 @@ export class C2sConnection {
   #lastRead: number;
   #lastWrite: number;
   #authTimer: number | undefined;
-  #tick: number | undefined;
   #resumeTimer: number | undefined;
   #karmaPaused = false;
   /** Stanzas are handled one at a time (async SASL, registration), in order. */
@@ -90,10 +89,6 @@ export class C2sConnection {
     this.#authTimer = ctx.timer.setTimeout(() => {
       if (!this.#jid) this.streamError("connection-timeout", "Authentication took too long");
     }, limits.authTimeout);
-    this.#tick = ctx.timer.setInterval(
-      () => this.#onTick(),
-      Math.max(1000, Math.min(limits.keepalive, limits.idleTimeout) / 2),
-    );
   }
 
   /** The address this connection routes as: `c2s-id/connection-id`. */
@@ -179,7 +174,12 @@ export class C2sConnection {
     this.#parser.write(chunk);
   }
 
-  #onTick(): void {
+  /**
+   * Idle timeout and whitespace keepalive (RFC 6120 §4.6.1); the module calls it for every
+   * connection from one shared timer (`tickInterval`), which costs less than a timer each.
+   */
+  tick(): void {
+    if (this.#closed) return;
     const now = this.#ctx.timer.now();
     const limits = this.#ctx.config.limits;
     if (now - this.#lastRead >= limits.idleTimeout) {
@@ -512,7 +512,6 @@ export class C2sConnection {
     this.#closed = true;
     const timer = this.#ctx.timer;
     if (this.#authTimer !== undefined) timer.clearTimeout(this.#authTimer);
-    if (this.#tick !== undefined) timer.clearInterval(this.#tick);
     if (this.#resumeTimer !== undefined) timer.clearTimeout(this.#resumeTimer);
     if (this.#jid) {
       this.#ctx.deliver(new Element("route", { type: "error", to: this.#jid, from: this.route }));
@@ -550,4 +549,9 @@ function stanzaName(stanza: Element): "iq" | "message" | "presence" {
   const local = stanza.local;
   if (local === "iq" || local === "message" || local === "presence") return local;
   throw new StreamError("unsupported-stanza-type", `<${local}> is not a stanza`);
+}
+
+/** How often the module ticks its connections: often enough for the keepalive and idle limits. */
+export function tickInterval(limits: { keepalive: number; idleTimeout: number }): number {
+  return Math.max(1000, Math.min(limits.keepalive, limits.idleTimeout) / 2);
 }

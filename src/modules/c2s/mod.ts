@@ -8,7 +8,7 @@ import { CONFIG_RELOADED, type ModuleDefinition } from "../../server/module_api.
 import { Element } from "../../xml/element.ts";
 import { CertificateStore } from "./certificates.ts";
 import { NS_C2S_CONFIG, parseC2sConfig, readC2sConfig } from "./config.ts";
-import { C2sConnection } from "./connection.ts";
+import { C2sConnection, tickInterval } from "./connection.ts";
 import { ConnectionCounter } from "./limits.ts";
 import { openListeners } from "./listener.ts";
 import { Registration } from "./register.ts";
@@ -41,6 +41,10 @@ export const c2sModule: ModuleDefinition = {
       : undefined;
     const connections = new Map<string, C2sConnection>();
     const perIp = new ConnectionCounter(config.limits.connectionsPerIp);
+    // One timer for every connection's idle and keepalive checks, not one per connection.
+    api.timer.setInterval(() => {
+      for (const connection of connections.values()) connection.tick();
+    }, tickInterval(config.limits));
     let next = 1;
     const context = {
       id: api.id,
