@@ -21,7 +21,9 @@ const top = Number(topText ?? 30);
 const profile: Profile = JSON.parse(await Deno.readTextFile(file));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+for (const node of profile.nodes) {
+  for (const child of node.children ?? []) parent.set(child, node.id);
+}
 
 const name = (node: Node) => {
   const { functionName, url, lineNumber } = node.callFrame;
@@ -49,7 +51,12 @@ const idle = [...self].filter(([key]) => key.startsWith("(idle)")).reduce((a, [,
 const busy = total - idle;
 const show = (title: string, map: Map<string, number>, filter: (key: string) => boolean) => {
   console.log(`\n${title} (share of busy time; busy ${(busy / 1e6).toFixed(2)} s)`);
-  for (const [key, value] of [...map].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (
+    const [key, value] of [...map].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(
+      0,
+      top,
+    )
+  ) {
     console.log(`${(100 * value / busy).toFixed(1).padStart(5)}%  ${key}`);
   }
 };

@@ -175,7 +175,6 @@ export class Router {
     }
   };
 
-
   #setTail(
     instance: Instance,
     key: string,
