@@ -19,10 +19,10 @@ import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
 import { addressAllowed, checkComponentStanza } from "./link/component_rules.ts";
 import { handshakeMatches, newStreamId } from "./link/handshake.ts";
-import { Outbox } from "./link/outbox.ts";
+import type { Outbox } from "./link/outbox.ts";
 import { StreamLink } from "./link/stream_link.ts";
 import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
-import { type LinkConfig, readLinkConfig } from "./link_config.ts";
+import { type LinkConfig, readLinkConfig, sectionOutbox } from "./link_config.ts";
 
 /** The address each `<accept>` listens on, by section id (tests and status pages read it). */
 export const acceptAddresses = new Map<string, Address>();
@@ -80,21 +80,7 @@ class AcceptListener {
     this.#api = api;
     this.#config = config;
     this.#node = config.mode === "node";
-    this.#outbox = new Outbox({
-      queueMax: config.queueMax,
-      queueAgeMs: config.queueAgeMs,
-      clock: api.timer,
-      carryHops: this.#node,
-      deliver: (packet) => api.deliver(packet),
-      dropped: (packet, condition) =>
-        api.log.warn(`accept: gave up a ${packet.element.name} for ${packet.to} (${condition})`),
-    });
-    api.handle("deliver", (packet) => {
-      // A component link carries stanzas only; anything else is not ours to take.
-      if (!this.#node && packet.kind !== "normal") return "pass";
-      this.#outbox.send(packet);
-      return "done";
-    });
+    this.#outbox = sectionOutbox(api, config, "accept");
   }
 
   stop(): void {

@@ -13,10 +13,10 @@ import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
 import { xml } from "../../xml/element.ts";
 import { checkComponentStanza } from "./link/component_rules.ts";
 import { handshakeDigest } from "./link/handshake.ts";
-import { Outbox } from "./link/outbox.ts";
+import type { Outbox } from "./link/outbox.ts";
 import { StreamLink } from "./link/stream_link.ts";
 import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
-import { type LinkConfig, readLinkConfig } from "./link_config.ts";
+import { type LinkConfig, readLinkConfig, sectionOutbox } from "./link_config.ts";
 
 export const connect: ModuleDefinition = {
   element: "connect",
@@ -74,20 +74,7 @@ class Dialer {
     this.#tls = tls;
     this.#node = config.mode === "node";
     this.#name = config.name ?? api.id;
-    this.#outbox = new Outbox({
-      queueMax: config.queueMax,
-      queueAgeMs: config.queueAgeMs,
-      clock: api.timer,
-      carryHops: this.#node,
-      deliver: (packet) => api.deliver(packet),
-      dropped: (packet, condition) =>
-        api.log.warn(`connect: gave up a ${packet.element.name} for ${packet.to} (${condition})`),
-    });
-    api.handle("deliver", (packet) => {
-      if (!this.#node && packet.kind !== "normal") return "pass";
-      this.#outbox.send(packet);
-      return "done";
-    });
+    this.#outbox = sectionOutbox(api, config, "connect");
   }
 
   get #target(): string {

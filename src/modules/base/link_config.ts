@@ -7,7 +7,9 @@
  * and `link="node"` on the element for a link between two jabberd nodes.
  */
 import { parseDuration } from "../../config/units.ts";
+import type { ModuleApi } from "../../server/module_api.ts";
 import type { Element } from "../../xml/element.ts";
+import { Outbox } from "./link/outbox.ts";
 
 export type LinkMode = "component" | "node";
 
@@ -184,4 +186,27 @@ export function readLinkConfig(
     config.timeoutMs = LINK_DEFAULTS.timeoutMs;
   }
   return config;
+}
+
+/**
+ * The outbox of an `<accept>` or `<connect>` section, taking what the tree delivers to it: every
+ * kind on a node link, stanzas only on a component link (ROUTING.md "Links to other processes").
+ */
+export function sectionOutbox(api: ModuleApi, config: LinkConfig, module: string): Outbox {
+  const node = config.mode === "node";
+  const outbox = new Outbox({
+    queueMax: config.queueMax,
+    queueAgeMs: config.queueAgeMs,
+    clock: api.timer,
+    carryHops: node,
+    deliver: (packet) => api.deliver(packet),
+    dropped: (packet, condition) =>
+      api.log.warn(`${module}: gave up a ${packet.element.name} for ${packet.to} (${condition})`),
+  });
+  api.handle("deliver", (packet) => {
+    if (!node && packet.kind !== "normal") return "pass";
+    outbox.send(packet);
+    return "done";
+  });
+  return outbox;
 }
