@@ -179,6 +179,40 @@ Deno.test("pre- events see what a session sends; true stops routing, false lets 
   await world.stop();
 });
 
+Deno.test("a session's stanzas keep their order when a hook answers the first one later", async () => {
+  // RFC 6120 §10.1: the second message is handled synchronously, the first waits on a promise.
+  const { feature } = recorder(
+    ["pre-message/full"],
+    (_name, event) => event.stanza.attrs.id === "m1" ? Promise.resolve(false) : false,
+  );
+  const world = await smTestWorld({ features: [feature] });
+  const juliet = await world.open("juliet@localhost/balcony");
+  const send = (id: string) =>
+    world.send(juliet.connection, juliet.jid!, `<message to="${ROMEO}" id="${id}"/>`);
+  await Promise.all([send("m1"), send("m2"), send("m3")]);
+  assert.deepEqual(world.remote.map((s) => s.attrs.id), ["m1", "m2", "m3"]);
+  await world.stop();
+});
+
+Deno.test("a hook that throws at once is answered internal-server-error", async () => {
+  const feature: SmFeature = {
+    name: "thrower",
+    register(sm) {
+      sm.api.hook("message/full", () => {
+        throw new Error("A bug in a hook");
+      });
+    },
+  };
+  const world = await smTestWorld({ features: [feature] });
+  await world.open("juliet@localhost/balcony");
+  await world.arrive(`<message from="${ROMEO}" to="juliet@localhost/balcony" id="x"/>`);
+  assert.equal(world.remote[0].attrs.id, "x");
+  assert.ok(
+    world.remote[0].getChild("error")?.getChild("internal-server-error", NS_STANZAS_ERRORS),
+  );
+  await world.stop();
+});
+
 Deno.test("a hook that throws a StanzaError is answered with that error", async () => {
   const feature: SmFeature = {
     name: "refuser",

@@ -7,7 +7,7 @@ export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
 
   /** Runs `job` once every job queued before it for `key` has settled. */
-  run<T>(key: string, job: () => Promise<T>): Promise<T> {
+  run<T>(key: string, job: () => T | Promise<T>): Promise<T> {
     const before = this.#tails.get(key) ?? Promise.resolve();
     const result = before.then(job, job);
     const tail = result.then(() => {}, () => {});

@@ -49,7 +49,8 @@ export function sessionManagerModule(features: readonly SmFeature[]): ModuleDefi
           // Only stanzas for our hosts: the section's id is a host too, and a stanza to it
           // processed as inbound would go straight back into the tree.
           if (!sm.isLocalHost(packet.host)) return "pass";
-          return inbound(sm, packet.element).then(() => "done" as const);
+          const work = inbound(sm, packet.element);
+          return work ? work.then(() => "done" as const) : "done";
         }));
       for (const feature of features) {
         if (sm.config.disabled.has(feature.name)) continue;
