@@ -55,6 +55,20 @@ export const NS_STREAMS = "http://etherx.jabber.org/streams";
 const NS_XML = "http://www.w3.org/XML/1998/namespace";
 const NS_XMLNS = "http://www.w3.org/2000/xmlns/";
 
+/**
+ * The names a stream header declares, kept for the whole stream. What the parser slices out of
+ * its input is a V8 sliced string that keeps the whole chunk it came from alive (the header chunk,
+ * about 150 bytes, for every connection's life); the literal here is shared by all connections.
+ */
+const HEADER_STRINGS = new Map(
+  [NS_STREAMS, "jabber:client", "jabber:server", "jabber:server:dialback", "stream:stream"]
+    .map((s) => [s, s]),
+);
+
+function shared(s: string): string {
+  return HEADER_STRINGS.get(s) ?? s;
+}
+
 export interface StreamParserOptions {
   /** Largest stanza accepted, in UTF-16 code units of decoded text (default 256 KiB). */
   maxStanzaBytes?: number;
@@ -643,7 +657,7 @@ export class StreamParser {
           );
         }
         if (j - i > this.#maxStanza) throw this.#tooLarge();
-        this.#rootName = el.name;
+        this.#rootName = shared(el.name);
         if (selfClosing) {
           this.#popNamespaces(nsMark);
           this.#phase = EPILOG;
@@ -913,7 +927,7 @@ export class StreamParser {
       throw this.#error("not-well-formed", `The prefix ${prefix} cannot be undeclared`);
     }
     this.#nsPrefixes.push(prefix);
-    this.#nsUris.push(uri);
+    this.#nsUris.push(shared(uri));
   }
 
   #popNamespaces(mark: number): void {

@@ -12,7 +12,12 @@ import type { StreamErrorCondition } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import { NS_CLIENT, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { Element, escapeAttr, escapeText } from "../../xml/element.ts";
-import { NS_STREAMS, StreamParser, type XmlError } from "../../xml/stream_parser.ts";
+import {
+  NS_STREAMS,
+  StreamParser,
+  type StreamParserEvents,
+  type XmlError,
+} from "../../xml/stream_parser.ts";
 import type { C2sConfig } from "./config.ts";
 import { NS_BIND, NS_SASL, NS_SESSION, NS_TLS, streamFeatures } from "./features.ts";
 import { TokenBucket } from "./limits.ts";
@@ -68,6 +73,30 @@ export class C2sConnection {
   /** How many queued steps have not finished (the fast path runs only when none has). */
   #queued = 0;
 
+  /**
+   * The parser's events as methods on one small object per connection, instead of four closures,
+   * their context and an object holding them: a few hundred bytes of every session's memory.
+   * Nested here so that its methods reach the connection's private members.
+   */
+  static readonly #ParserEvents = class implements StreamParserEvents {
+    readonly #c: C2sConnection;
+    constructor(connection: C2sConnection) {
+      this.#c = connection;
+    }
+    onStreamStart(header: Element): void {
+      this.#c.#guard(() => this.#c.#onHeader(header));
+    }
+    onStanza(stanza: Element): void {
+      this.#c.#takeStanza(stanza);
+    }
+    onStreamEnd(): void {
+      this.#c.#enqueue(() => this.#c.close());
+    }
+    onError(error: XmlError): void {
+      this.#c.#enqueue(() => this.#c.streamError(error.condition));
+    }
+  };
+
   constructor(id: string, conn: Connection, ctx: C2sContext, directTls: boolean) {
     this.id = id;
     this.#conn = conn;
@@ -78,12 +107,9 @@ export class C2sConnection {
     this.#lastRead = now;
     this.#lastWrite = now;
     this.#karma = new TokenBucket(limits.rate, limits.burst, now);
-    this.#parser = new StreamParser({
-      onStreamStart: (header) => this.#guard(() => this.#onHeader(header)),
-      onStanza: (stanza) => this.#takeStanza(stanza),
-      onStreamEnd: () => this.#enqueue(() => this.close()),
-      onError: (error: XmlError) => this.#enqueue(() => this.streamError(error.condition)),
-    }, { maxStanzaBytes: limits.stanzaSize });
+    this.#parser = new StreamParser(new C2sConnection.#ParserEvents(this), {
+      maxStanzaBytes: limits.stanzaSize,
+    });
     conn.onData((chunk) => this.#guard(() => this.#onData(chunk)));
     conn.onClose(() => this.#gone());
     this.#authTimer = ctx.timer.setTimeout(() => {

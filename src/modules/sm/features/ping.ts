@@ -15,7 +15,66 @@ interface Idle {
   last: number;
   /** When the server pinged it, while waiting for anything from it. */
   pinged?: number;
-  timer: TimerId;
+  /** Its current entry in the queue; any other entry of it there is stale. */
+  entry: Due | undefined;
+}
+
+interface Due {
+  due: number;
+  /** Cleared when the session ends, so that a stale entry does not keep it in memory. */
+  session: Session | undefined;
+}
+
+/**
+ * The sessions' next checks, earliest first (a binary min-heap), so that one timer serves them
+ * all: a timer per session cost about 600 bytes of every session's memory (the timer, its
+ * closures and bookkeeping). Entries are never removed from the middle: a moved or ended
+ * session's old entry is skipped when it comes out.
+ */
+class DueQueue {
+  readonly #heap: Due[] = [];
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  peek(): Due | undefined {
+    return this.#heap[0];
+  }
+
+  clear(): void {
+    this.#heap.length = 0;
+  }
+
+  push(entry: Due): void {
+    const heap = this.#heap;
+    let i = heap.push(entry) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].due <= entry.due) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  pop(): Due | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1].due < heap[child].due) child++;
+      if (heap[child].due >= last.due) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
 }
 
 export const ping: SmFeature = {
@@ -53,14 +112,49 @@ export const ping: SmFeature = {
     if (interval <= 0) return;
 
     const idle = new Map<Session, Idle>();
+    const queue = new DueQueue();
+    /** The one timer, set for the queue's earliest entry while any session is watched. */
+    let wake: TimerId | undefined;
+    let firing = false;
     let counter = 0;
-    // One timer per session, moved only when it fires, so busy sessions cost no timer churn.
-    const check = (session: Session) => {
-      const state = idle.get(session);
-      if (!state) return;
+    const schedule = (session: Session, state: Idle, due: number) => {
+      const entry = { due, session };
+      state.entry = entry;
+      queue.push(entry);
+      // While firing, `fire` sets the timer once it is done; otherwise only a new earliest
+      // entry moves it.
+      if (firing || (wake !== undefined && queue.peek() !== entry)) return;
+      if (wake !== undefined) timer.clearTimeout(wake);
+      wake = timer.setTimeout(fire, due - timer.now());
+    };
+    const fire = () => {
+      wake = undefined;
       const now = timer.now();
+      // What is due now is taken out first: a check that schedules a session again (even for
+      // now, with timeout="0") waits for the next timer, as a timer per session did.
+      const due: Due[] = [];
+      for (let next = queue.peek(); next && next.due <= now; next = queue.peek()) {
+        due.push(queue.pop()!);
+      }
+      firing = true;
+      try {
+        for (const entry of due) {
+          const state = entry.session && idle.get(entry.session);
+          if (state && state.entry === entry) check(entry.session!, state, now);
+        }
+      } finally {
+        firing = false;
+      }
+      // Sessions ended meanwhile may have left only stale entries: no timer for those.
+      if (idle.size === 0) queue.clear();
+      const first = queue.peek();
+      if (first) wake = timer.setTimeout(fire, first.due - now);
+    };
+    // Moved only when it comes due, so busy sessions cost no timer churn.
+    const check = (session: Session, state: Idle, now: number) => {
       if (state.pinged !== undefined) {
         if (state.last < state.pinged) {
+          state.entry = undefined;
           idle.delete(session);
           sm.endSession(session, "ping-timeout");
           return;
@@ -69,7 +163,7 @@ export const ping: SmFeature = {
       }
       const quiet = now - state.last;
       if (quiet < interval) {
-        state.timer = timer.setTimeout(() => check(session), interval - quiet);
+        schedule(session, state, now + interval - quiet);
         return;
       }
       state.pinged = now;
@@ -77,16 +171,23 @@ export const ping: SmFeature = {
       const iq = xml("iq", { type: "get", id: `ping-${++counter}`, from: host });
       iq.attrs.to = session.jid.toString();
       sm.sendToSession(session, iq.append(xml("ping", { xmlns: NS_PING })));
-      state.timer = timer.setTimeout(() => check(session), timeout);
+      schedule(session, state, now + timeout);
     };
     sm.api.hook<SessionEvent>("resource-bind", ({ session }) => {
-      const state = { last: timer.now(), timer: timer.setTimeout(() => check(session), interval) };
+      const now = timer.now();
+      const state: Idle = { last: now, entry: undefined };
       idle.set(session, state);
+      schedule(session, state, now + interval);
     });
     sm.api.hook<SessionEvent>("resource-unbind", ({ session }) => {
-      const state = idle.get(session);
-      if (state) timer.clearTimeout(state.timer);
+      const entry = idle.get(session)?.entry;
+      if (entry) entry.session = undefined;
       idle.delete(session);
+      if (idle.size === 0 && wake !== undefined) {
+        timer.clearTimeout(wake);
+        wake = undefined;
+        queue.clear();
+      }
     });
     const seen = ({ origin }: StanzaEvent) => {
       const state = origin && idle.get(origin);
