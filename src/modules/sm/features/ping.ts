@@ -5,6 +5,7 @@
  */
 import { optionReader } from "../../../config/options.ts";
 import type { TimerId } from "../../../adapters/types.ts";
+import { MinHeap } from "../../../util/min_heap.ts";
 import { NS_PING } from "../../../util/ns.ts";
 import { xml } from "../../../xml/element.ts";
 import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent } from "../types.ts";
@@ -26,56 +27,11 @@ interface Due {
 }
 
 /**
- * The sessions' next checks, earliest first (a binary min-heap), so that one timer serves them
- * all: a timer per session cost about 600 bytes of every session's memory (the timer, its
- * closures and bookkeeping). Entries are never removed from the middle: a moved or ended
- * session's old entry is skipped when it comes out.
+ * The sessions' next checks, earliest first, so that one timer serves them all: a timer per
+ * session cost about 600 bytes of every session's memory (the timer, its closures and
+ * bookkeeping). A moved or ended session's old entry is skipped when it comes out.
  */
-class DueQueue {
-  readonly #heap: Due[] = [];
-
-  get size(): number {
-    return this.#heap.length;
-  }
-
-  peek(): Due | undefined {
-    return this.#heap[0];
-  }
-
-  clear(): void {
-    this.#heap.length = 0;
-  }
-
-  push(entry: Due): void {
-    const heap = this.#heap;
-    let i = heap.push(entry) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent].due <= entry.due) break;
-      heap[i] = heap[parent];
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  pop(): Due | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= heap.length) break;
-      if (child + 1 < heap.length && heap[child + 1].due < heap[child].due) child++;
-      if (heap[child].due >= last.due) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  }
-}
+type DueQueue = MinHeap<Due>;
 
 export const ping: SmFeature = {
   name: "ping",
@@ -112,7 +68,7 @@ export const ping: SmFeature = {
     if (interval <= 0) return;
 
     const idle = new Map<Session, Idle>();
-    const queue = new DueQueue();
+    const queue: DueQueue = new MinHeap<Due>((a, b) => a.due - b.due);
     /** The one timer, set for the queue's earliest entry while any session is watched. */
     let wake: TimerId | undefined;
     let firing = false;
