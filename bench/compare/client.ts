@@ -23,6 +23,8 @@ export class Client {
   #writing = false;
   #pending: Uint8Array[] = [];
   #waiter: (() => void) | undefined;
+  /** True once the socket was closed by us (`closed` also turns true when the peer ends). */
+  #released = false;
 
   constructor(conn: Deno.TcpConn) {
     this.conn = conn;
@@ -46,7 +48,9 @@ export class Client {
     } catch {
       // Reset or closed by us.
     }
-    this.closed = true;
+    // The peer ended the stream: release the socket too, or every such client keeps its file
+    // descriptor (10k sessions a server ran a later server's memory phase out of them).
+    this.close();
     this.#waiter?.();
   }
 
@@ -121,7 +125,8 @@ export class Client {
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.#released) return;
+    this.#released = true;
     this.closed = true;
     try {
       this.conn.close();
