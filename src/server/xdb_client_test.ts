@@ -159,3 +159,29 @@ Deno.test("XdbRequests.cancelAll() rejects every request in flight and clears it
   await assert.rejects(b, /Section sm stopped/);
   assert.equal(clock.pending, 0);
 });
+
+Deno.test("XdbRequests times each request out at its own deadline with one timer", async () => {
+  const { sent, client, reply, clock } = setup(1000);
+  const first = client.get("u@example.org", "a");
+  clock.advance(400);
+  const second = client.get("u@example.org", "b");
+  let secondSettled = false;
+  second.catch(() => secondSettled = true);
+  assert.equal(clock.pending, 1);
+  client.handleReply(reply(sent[0], "result"));
+  await first;
+  clock.advance(600);
+  await Promise.resolve();
+  assert.equal(secondSettled, false);
+  clock.advance(399);
+  await Promise.resolve();
+  assert.equal(secondSettled, false);
+  clock.advance(1);
+  await assert.rejects(second, /XDB get for u@example.org \(b\) got no reply in 1000 ms/);
+  assert.equal(clock.pending, 0);
+  // A reply to every request in flight leaves no timer behind.
+  const third = client.get("u@example.org", "c");
+  client.handleReply(reply(sent[2], "result"));
+  await third;
+  assert.equal(clock.pending, 0);
+});
