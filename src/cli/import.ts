@@ -71,7 +71,8 @@ async function importAll(
   });
   progress.setTotal(users.length);
 
-  const existing = new Map<string, Set<string>>();
+  /** The stored accounts of each host, read once per host. */
+  const existing = new Map<string, Promise<Set<string>>>();
   const claimed = new Set<string>();
   const failures: string[] = [];
   const ignored = new Map<string, number>();
@@ -82,15 +83,17 @@ async function importAll(
   /** Whether the account is new: not stored, and not earlier in the same files. */
   const isNew = async (user: PieUser): Promise<boolean> => {
     const jid = accountJid(user);
+    const bare = jid.bareString();
+    // Claimed before anything is awaited, so that the first file naming an account wins,
+    // whatever order storage answers in.
+    if (claimed.has(bare)) return false;
+    claimed.add(bare);
     let accounts = existing.get(jid.domain);
     if (!accounts) {
-      accounts = new Set(await listAccounts(storage.xdb, jid.domain));
+      accounts = listAccounts(storage.xdb, jid.domain).then((list) => new Set(list));
       existing.set(jid.domain, accounts);
     }
-    const bare = jid.bareString();
-    if (accounts.has(bare) || claimed.has(bare)) return false;
-    claimed.add(bare);
-    return true;
+    return !(await accounts).has(bare);
   };
 
   const importOne = async (user: PieUser) => {
