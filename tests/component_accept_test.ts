@@ -6,21 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { component } from "@xmpp/component";
-import { denoAdapters } from "../src/adapters/deno/mod.ts";
-import { loadConfigText, optionReader } from "../src/config/mod.ts";
 import { acceptAddresses } from "../src/modules/base/accept.ts";
 import { addresses } from "../src/modules/c2s/mod.ts";
-import { builtinModules } from "../src/modules/mod.ts";
-import { Server } from "../src/server/server.ts";
-import type { Packet } from "../src/tree/packet.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { PYTHON } from "./interop/peers.ts";
 import { connect, register, WAIT_MS, xml, type XmlElement } from "./interop/xmpp_js.ts";
+import { startServer } from "./start_server.ts";
 
 const TLS_DIR = new URL("./fixtures/tls/", import.meta.url).pathname;
 const EXAMPLE = new URL("../examples/component/echo_component.py", import.meta.url).pathname;
 
-async function startServer() {
+async function startWorld() {
   const dataDir = await Deno.makeTempDir({ prefix: "jabberd-component-" });
   const logs: string[] = [];
   const text = `<jabberd>
@@ -45,20 +41,9 @@ async function startServer() {
   </service>
   <xdb id="xdb"><host/><kv>${dataDir}/jabberd.kv</kv></xdb>
 </jabberd>`;
-  const adapters = denoAdapters();
-  const { config, problems } = await loadConfigText(
-    text,
-    `${dataDir}/jabberd.xml`,
-    { readTextFile: (path) => adapters.files.readTextFile(path), env: adapters.env },
-    builtinModules,
-  );
-  assert.ok(config, JSON.stringify(problems));
-  const server = new Server({
-    adapters,
-    options: optionReader,
-    fallbackLog: (packet: Packet) => logs.push(packet.element.text()),
+  const server = await startServer(text, `${dataDir}/jabberd.xml`, {
+    fallbackLog: (packet) => logs.push(packet.element.text()),
   });
-  await server.start(config);
   const c2s = addresses.get("c2s-component-test")![0];
   const interop = {
     domain: "localhost",
@@ -105,7 +90,7 @@ async function until<T>(what: string, find: () => T | undefined): Promise<T> {
 }
 
 Deno.test("Issue 4.1 <accept> serves real components: @xmpp/component and slixmpp ComponentXMPP", async (t) => {
-  const world = await startServer();
+  const world = await startWorld();
   try {
     await register(world.interop, "juliet", "pass-juliet-1");
     const juliet = await connect(world.interop, { username: "juliet", password: "pass-juliet-1" });

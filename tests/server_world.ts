@@ -7,14 +7,13 @@
 import { memoryAdapters } from "../src/adapters/memory/mod.ts";
 import { testCertificates } from "../src/adapters/net_conformance.ts";
 import { createAccount } from "../src/accounts/store.ts";
-import { loadConfigText, optionReader } from "../src/config/mod.ts";
 import { addresses } from "../src/modules/c2s/mod.ts";
 import { boundClient, rawClient } from "../src/modules/c2s/testing.ts";
-import { builtinModules } from "../src/modules/mod.ts";
 import type { XdbClient } from "../src/server/module_api.ts";
 import { Section } from "../src/server/section.ts";
-import { Server } from "../src/server/server.ts";
+import type { Server } from "../src/server/server.ts";
 import { Element } from "../src/xml/element.ts";
+import { startServer } from "./start_server.ts";
 
 export const CONFIG_FILE = "/etc/jabberd/jabberd.xml";
 
@@ -61,18 +60,10 @@ export async function serverWorld(config = serverConfig()) {
     },
     /** Starts (again, after `stop`) on the same memory storage. */
     async start() {
-      const io = {
-        readTextFile: memory.files.readTextFile.bind(memory.files),
-        env: () => undefined,
-      };
-      const loaded = await loadConfigText(config, CONFIG_FILE, io, builtinModules);
-      if (!loaded.config) throw new Error(loaded.problems.map((p) => p.message).join("\n"));
-      server = new Server({
+      server = await startServer(config, CONFIG_FILE, {
         adapters: memory.adapters,
-        options: optionReader,
         fallbackLog: (packet) => logs.push(packet.element.text()),
       });
-      await server.start(loaded.config);
       // A requester of our own on the tree, to create accounts through XDB as the CLI does.
       const requester = new Section({
         id: "test-accounts",

@@ -4,24 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { denoAdapters } from "../src/adapters/deno/mod.ts";
-import { loadConfigText, optionReader } from "../src/config/mod.ts";
-import { builtinModules } from "../src/modules/mod.ts";
 import { XdbStore } from "../src/modules/xdb/store.ts";
-import { Server } from "../src/server/server.ts";
 import { Element } from "../src/xml/element.ts";
+import { startServer } from "./start_server.ts";
 
 Deno.test("Server.stop() flushes queued XDB writes to the KV file before closing it", async () => {
   const dir = await Deno.makeTempDir();
   const adapters = denoAdapters();
-  const { config, problems } = await loadConfigText(
+  const server = await startServer(
     `<jabberd><xdb id="xdb"><host/><kv>${dir}/xdb.kv</kv></xdb></jabberd>`,
     `${dir}/jabberd.xml`,
-    { readTextFile: (path) => adapters.files.readTextFile(path), env: adapters.env },
-    builtinModules,
+    { adapters },
   );
-  assert.deepEqual(problems, []);
-  const server = new Server({ adapters, options: optionReader, fallbackLog: () => {} });
-  await server.start(config!);
   const count = 2000;
   for (let i = 0; i < count; i++) {
     const item = new Element("message", { id: `m${i}` }, [new Element("body", {}, [`${i}`])]);

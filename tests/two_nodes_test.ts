@@ -4,34 +4,19 @@
  * only, node B the session manager and XDB; two clients register, log in and chat through them.
  */
 import assert from "node:assert/strict";
-import { denoAdapters } from "../src/adapters/deno/mod.ts";
-import { loadConfigText, optionReader } from "../src/config/mod.ts";
 import { acceptAddresses } from "../src/modules/base/accept.ts";
 import { addresses } from "../src/modules/c2s/mod.ts";
-import { builtinModules } from "../src/modules/mod.ts";
-import { Server } from "../src/server/server.ts";
-import type { Packet } from "../src/tree/packet.ts";
+import type { Server } from "../src/server/server.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { connect, register, xml } from "./interop/xmpp_js.ts";
+import { startServer } from "./start_server.ts";
 
 const TLS_DIR = new URL("./fixtures/tls/", import.meta.url).pathname;
 
-async function startNode(text: string, dir: string, logs: string[]): Promise<Server> {
-  const adapters = denoAdapters();
-  const { config, problems } = await loadConfigText(
-    text,
-    `${dir}/jabberd.xml`,
-    { readTextFile: (path) => adapters.files.readTextFile(path), env: adapters.env },
-    builtinModules,
-  );
-  assert.ok(config, JSON.stringify(problems));
-  const server = new Server({
-    adapters,
-    options: optionReader,
-    fallbackLog: (packet: Packet) => logs.push(packet.element.text()),
+function startNode(text: string, dir: string, logs: string[]): Promise<Server> {
+  return startServer(text, `${dir}/jabberd.xml`, {
+    fallbackLog: (packet) => logs.push(packet.element.text()),
   });
-  await server.start(config);
-  return server;
 }
 
 Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on one, sm and XDB on the other", async () => {

@@ -5,12 +5,10 @@
  * registration (XEP-0077) allowed from loopback, and XDB in a temporary folder that survives
  * `restart()`.
  */
-import { denoAdapters } from "../../src/adapters/deno/mod.ts";
-import { loadConfigText, optionReader } from "../../src/config/mod.ts";
 import { addresses } from "../../src/modules/c2s/mod.ts";
-import { builtinModules } from "../../src/modules/mod.ts";
-import { Server } from "../../src/server/server.ts";
+import type { Server } from "../../src/server/server.ts";
 import type { Packet } from "../../src/tree/packet.ts";
+import { startServer as startJabberd } from "../start_server.ts";
 
 const TLS_DIR = new URL("../fixtures/tls/", import.meta.url).pathname;
 
@@ -79,23 +77,9 @@ export async function startServer(options: HarnessOptions = {}): Promise<Interop
   let bound: { hostname: string; port: number; tlsPort: number } | undefined;
 
   const start = async () => {
-    const adapters = denoAdapters();
-    const { config, problems } = await loadConfigText(
-      text,
-      `${dataDir}/jabberd.xml`,
-      { readTextFile: (path) => adapters.files.readTextFile(path), env: adapters.env },
-      builtinModules,
-    );
-    const errors = problems.filter((p) => p.severity === "error");
-    if (!config || errors.length > 0) {
-      throw new Error(`The interop config is invalid: ${JSON.stringify(problems)}`);
-    }
-    const started = new Server({
-      adapters,
-      options: optionReader,
+    const started = await startJabberd(text, `${dataDir}/jabberd.xml`, {
       fallbackLog: (packet: Packet) => logs.push(logLine(packet)),
     });
-    await started.start(config);
     server = started;
     bound = listening(c2sId, logs);
   };
