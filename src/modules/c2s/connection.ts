@@ -489,7 +489,7 @@ export class C2sConnection {
       return;
     }
     if (type === "error") {
-      const condition = route.getChild("error")?.elements[0]?.local ?? "undefined-condition";
+      const condition = route.getChild("error")?.elements[0]?.local;
       if (this.#bindIq) {
         const iq = this.#bindIq;
         this.#bindIq = undefined;
@@ -549,11 +549,12 @@ export class C2sConnection {
 
 /**
  * The stream error that tells a client why the session manager ended its session: a newer login
- * took the resource (`conflict`), the account went away (`not-authorized`), or the session
- * manager is gone or stopping (a bounce without a condition, or `service-unavailable`).
+ * took the resource (`conflict`), the account went away (`not-authorized`), the client did not
+ * answer the server's ping (`remote-server-timeout`), or the session manager is gone or stopping
+ * (`service-unavailable`, or a route the router bounced, which carries no condition at all).
  */
 export function sessionEndError(
-  condition: string,
+  condition: string | undefined,
   text: string | undefined,
 ): [StreamErrorCondition, string] {
   switch (condition) {
@@ -562,8 +563,10 @@ export function sessionEndError(
     case "not-authorized":
     case "forbidden":
       return ["not-authorized", text ?? "The account can no longer log in"];
+    case "remote-server-timeout":
+      return ["connection-timeout", text ?? "No answer to the server's ping"];
     case "service-unavailable":
-    case "undefined-condition":
+    case undefined:
       return ["system-shutdown", text ?? "The session manager is not available"];
     default:
       return ["undefined-condition", text ?? "The session ended"];

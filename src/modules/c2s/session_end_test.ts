@@ -14,7 +14,9 @@ Deno.test("sessionEndError() maps the sm's reason to a stream error", () => {
     "system-shutdown",
     "System shutdown",
   ]);
-  assert.equal(sessionEndError("undefined-condition", undefined)[0], "system-shutdown");
+  assert.equal(sessionEndError(undefined, undefined)[0], "system-shutdown", "a router bounce");
+  assert.equal(sessionEndError("remote-server-timeout", undefined)[0], "connection-timeout");
+  assert.equal(sessionEndError("undefined-condition", undefined)[0], "undefined-condition");
   assert.equal(sessionEndError("gone", undefined)[0], "undefined-condition");
 });
 

@@ -5,6 +5,7 @@
  */
 import { optionReader } from "../../../config/options.ts";
 import type { TimerId } from "../../../adapters/types.ts";
+import { StanzaError } from "../../../util/errors.ts";
 import { MinHeap } from "../../../util/min_heap.ts";
 import { NS_PING } from "../../../util/ns.ts";
 import { xml } from "../../../xml/element.ts";
@@ -112,7 +113,11 @@ export const ping: SmFeature = {
         if (state.last < state.pinged) {
           state.entry = undefined;
           idle.delete(session);
-          sm.endSession(session, "ping-timeout");
+          sm.endSession(
+            session,
+            "ping-timeout",
+            new StanzaError("remote-server-timeout", "No answer to the server's ping"),
+          );
           return;
         }
         state.pinged = undefined;
