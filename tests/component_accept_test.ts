@@ -11,24 +11,15 @@ import { addresses } from "../src/modules/c2s/mod.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { PYTHON } from "./interop/peers.ts";
 import { connect, register, WAIT_MS, xml, type XmlElement } from "./interop/xmpp_js.ts";
-import { startServer } from "./start_server.ts";
+import { startServer, testC2sSection } from "./start_server.ts";
 
-const TLS_DIR = new URL("./fixtures/tls/", import.meta.url).pathname;
 const EXAMPLE = new URL("../examples/component/echo_component.py", import.meta.url).pathname;
 
 async function startWorld() {
   const dataDir = await Deno.makeTempDir({ prefix: "jabberd-component-" });
   const logs: string[] = [];
   const text = `<jabberd>
-  <service id="c2s-component-test">
-    <c2s xmlns="jabberd:config:c2s">
-      <domain>localhost</domain>
-      <listen port="0" address="127.0.0.1"/>
-      <certificate host="localhost" cert="${TLS_DIR}localhost.pem" key="${TLS_DIR}localhost.key"/>
-      <scram iterations="4096"/>
-      <register from="127.0.0.0/8 ::1/128" rate="1000" per="1m"/>
-    </c2s>
-  </service>
+  ${testC2sSection("c2s-component-test")}
   <service id="sessions"><host>localhost</host><sm xmlns="jabberd:config:sm"/></service>
   <service id="bot.localhost">
     <host>bot.localhost</host>

@@ -9,6 +9,26 @@ import { builtinModules } from "../src/modules/mod.ts";
 import { Server } from "../src/server/server.ts";
 import type { Packet } from "../src/tree/packet.ts";
 
+const TLS_DIR = new URL("./fixtures/tls/", import.meta.url).pathname;
+
+/**
+ * A c2s `<service>` for `localhost` as the socket tests use it: 127.0.0.1 on a free port with
+ * STARTTLS and the test certificate, cheap SCRAM (4096 iterations), open registration from
+ * loopback. `extra` adds c2s settings (another `<listen>`, say).
+ */
+export function testC2sSection(id: string, extra = ""): string {
+  return `<service id="${id}">
+    <c2s xmlns="jabberd:config:c2s">
+      <domain>localhost</domain>
+      <listen port="0" address="127.0.0.1"/>
+      <certificate host="localhost" cert="${TLS_DIR}localhost.pem" key="${TLS_DIR}localhost.key"/>
+      <scram iterations="4096"/>
+      <register from="127.0.0.0/8 ::1/128" rate="1000" per="1m"/>
+      ${extra}
+    </c2s>
+  </service>`;
+}
+
 export interface StartServerOptions {
   adapters?: Adapters;
   /** Where log lines go that no log section takes (default: dropped). */

@@ -9,9 +9,7 @@ import { addresses } from "../src/modules/c2s/mod.ts";
 import type { Server } from "../src/server/server.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { connect, register, xml } from "./interop/xmpp_js.ts";
-import { startServer } from "./start_server.ts";
-
-const TLS_DIR = new URL("./fixtures/tls/", import.meta.url).pathname;
+import { startServer, testC2sSection } from "./start_server.ts";
 
 function startNode(text: string, dir: string, logs: string[]): Promise<Server> {
   return startServer(text, `${dir}/jabberd.xml`, {
@@ -43,15 +41,7 @@ Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on on
   // Node A: c2s only; sessions (route) and storage (xdb) for localhost travel to node B.
   const nodeA = await startNode(
     `<jabberd>
-  <service id="c2s-a">
-    <c2s xmlns="jabberd:config:c2s">
-      <domain>localhost</domain>
-      <listen port="0" address="127.0.0.1"/>
-      <certificate host="localhost" cert="${TLS_DIR}localhost.pem" key="${TLS_DIR}localhost.key"/>
-      <scram iterations="4096"/>
-      <register from="127.0.0.0/8 ::1/128" rate="1000" per="1m"/>
-    </c2s>
-  </service>
+  ${testC2sSection("c2s-a")}
   ${link("sessions-on-b", "service")}
   ${link("xdb-on-b", "xdb")}
 </jabberd>`,

@@ -11,8 +11,8 @@ import { Packet, type PacketKind } from "../tree/packet.ts";
 import type { Router } from "../tree/router.ts";
 import { Element } from "../xml/element.ts";
 import { Events } from "./events.ts";
+import { makeLogger } from "./logger.ts";
 import type {
-  Logger,
   LogLevel,
   ModuleApi,
   ModuleDefinition,
@@ -56,6 +56,9 @@ export class Section {
   #stopped = false;
   /** The host patterns the section's modules registered, in order. */
   readonly #hosts = new Set<string>();
+  /** `#hosts` as the array `api.hosts` hands out, made again only when the hosts change (it is
+   * read for every stanza the session manager routes). */
+  #hostList: readonly string[] | undefined;
   /** Every module's `onUnload` callbacks, in registration order. */
   readonly #unloadCallbacks: Undo[] = [];
 
@@ -196,40 +199,30 @@ export class Section {
       addHost(pattern) {
         for (const kind of kinds) router.tree.insert(kind, pattern, section.id);
         section.#hosts.add(pattern);
+        section.#hostList = undefined;
         section.#undo.push(() => {
           for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
           section.#hosts.delete(pattern);
+          section.#hostList = undefined;
         });
       },
       removeHost(pattern) {
         for (const kind of kinds) router.tree.remove(kind, pattern, section.id);
         section.#hosts.delete(pattern);
+        section.#hostList = undefined;
       },
       get hosts() {
-        return [...section.#hosts];
+        return section.#hostList ??= Object.freeze([...section.#hosts]);
       },
       addUplink() {
         this.addHost(UPLINK);
       },
       xdb: this.#xdb,
-      log: this.#logger(),
+      log: makeLogger((level, text, host) => this.#log(level, text, host)),
       timer,
       onUnload(callback) {
         section.#unloadCallbacks.push(callback);
       },
-    };
-  }
-
-  #logger(): Logger {
-    const log = (level: LogLevel, text: string, host?: string) => this.#log(level, text, host);
-    return {
-      log,
-      debug: (text, host) => log("debug", text, host),
-      info: (text, host) => log("info", text, host),
-      notice: (text, host) => log("notice", text, host),
-      warn: (text, host) => log("warn", text, host),
-      error: (text, host) => log("error", text, host),
-      alert: (text, host) => log("alert", text, host),
     };
   }
 

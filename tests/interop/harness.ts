@@ -8,7 +8,7 @@
 import { addresses } from "../../src/modules/c2s/mod.ts";
 import type { Server } from "../../src/server/server.ts";
 import type { Packet } from "../../src/tree/packet.ts";
-import { startServer as startJabberd } from "../start_server.ts";
+import { startServer as startJabberd, testC2sSection } from "../start_server.ts";
 
 const TLS_DIR = new URL("../fixtures/tls/", import.meta.url).pathname;
 
@@ -115,17 +115,9 @@ export async function startServer(options: HarnessOptions = {}): Promise<Interop
 
 function configText(c2sId: string, dataDir: string, options: HarnessOptions): string {
   return `<jabberd>
-  <service id="${c2sId}">
-    <c2s xmlns="jabberd:config:c2s">
-      <domain>${DOMAIN}</domain>
-      <listen port="0" address="127.0.0.1"/>
-      <listen port="0" address="127.0.0.1" tls="direct"/>
-      <certificate host="${DOMAIN}" cert="${TLS_DIR}localhost.pem" key="${TLS_DIR}localhost.key"/>
-      <scram iterations="4096"/>
-      <register from="127.0.0.0/8 ::1/128" rate="1000" per="1m"/>
-      ${options.c2s ?? ""}
-    </c2s>
-  </service>
+  ${
+    testC2sSection(c2sId, `<listen port="0" address="127.0.0.1" tls="direct"/>${options.c2s ?? ""}`)
+  }
   <service id="sessions">
     <host>${DOMAIN}</host>
     <sm xmlns="jabberd:config:sm">

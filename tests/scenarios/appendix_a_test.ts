@@ -58,6 +58,22 @@ async function stateBetween(world: Scenario, user: string, contact: string): Pro
 
 const presence = (type: string, to: string) => `<presence type="${type}" to="${to}"/>`;
 
+/**
+ * Alice online, in `state` with `carol` on the remote server (reached by RECIPES), and nothing
+ * left to read on either side.
+ */
+async function withRemoteContact(world: Scenario, state: StateName, carol: string) {
+  const alice = await online(world, "alice@localhost");
+  for (const [who, step] of RECIPES[state]) {
+    if (who === "user") await alice.send(presence(step, carol));
+    else await world.remoteSends(`<presence type="${step}" from="${carol}" to="alice@localhost"/>`);
+  }
+  assert.equal(await stateBetween(world, "alice@localhost", carol), state);
+  alice.take();
+  world.remoteTakes();
+  return alice;
+}
+
 /** A world where alice (and bob) are online, available and interested in their rosters. */
 async function online(world: Scenario, bare: string): Promise<Client> {
   const client = await world.login(`${bare}/res`);
@@ -105,18 +121,7 @@ for (const type of SUBSCRIPTION_TYPES) {
         const carol = `carol@${REMOTE}`;
         const world = await scenario({ users: ["alice@localhost"] });
         try {
-          const alice = await online(world, "alice@localhost");
-          for (const [who, step] of RECIPES[state]) {
-            if (who === "user") await alice.send(presence(step, carol));
-            else {
-              await world.remoteSends(
-                `<presence type="${step}" from="${carol}" to="alice@localhost"/>`,
-              );
-            }
-          }
-          assert.equal(await stateBetween(world, "alice@localhost", carol), state);
-          alice.take();
-          world.remoteTakes();
+          const alice = await withRemoteContact(world, state, carol);
 
           await alice.send(presence(type, `${carol}/phone`));
           const row = OUTBOUND[type][state];
@@ -147,18 +152,7 @@ for (const type of SUBSCRIPTION_TYPES) {
         const carol = `carol@${REMOTE}`;
         const world = await scenario({ users: ["alice@localhost"] });
         try {
-          const alice = await online(world, "alice@localhost");
-          for (const [who, step] of RECIPES[state]) {
-            if (who === "user") await alice.send(presence(step, carol));
-            else {
-              await world.remoteSends(
-                `<presence type="${step}" from="${carol}" to="alice@localhost"/>`,
-              );
-            }
-          }
-          assert.equal(await stateBetween(world, "alice@localhost", carol), state);
-          alice.take();
-          world.remoteTakes();
+          const alice = await withRemoteContact(world, state, carol);
 
           await world.remoteSends(
             `<presence type="${type}" from="${carol}/phone" to="alice@localhost"/>`,

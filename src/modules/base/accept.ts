@@ -22,7 +22,7 @@ import { handshakeMatches, newStreamId } from "./link/handshake.ts";
 import type { Outbox } from "./link/outbox.ts";
 import { StreamLink } from "./link/stream_link.ts";
 import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
-import { type LinkConfig, readLinkConfig, sectionOutbox } from "./link_config.ts";
+import { type LinkConfig, linkConfigOf, readLinkConfig, sectionOutbox } from "./link_config.ts";
 
 /** The address each `<accept>` listens on, by section id (tests and status pages read it). */
 export const acceptAddresses = new Map<string, Address>();
@@ -34,13 +34,7 @@ export const accept: ModuleDefinition = {
     readLinkConfig(element, "accept", (at, message) => context.problem(at, message));
   },
   async register(api) {
-    const config = readLinkConfig(api.config, "accept");
-    if (config.mode === "component" && api.section !== "service") {
-      throw new Error(
-        `A component <accept> belongs in a <service> section; only <accept link="node"> may ` +
-          `serve an <${api.section}> section`,
-      );
-    }
+    const config = linkConfigOf(api, "accept");
     const tls = config.tls ? await loadTls(api, config) : undefined;
     const listener = new AcceptListener(api, config);
     const bound = await api.adapters.net.listen(

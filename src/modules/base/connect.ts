@@ -16,7 +16,7 @@ import { handshakeDigest } from "./link/handshake.ts";
 import type { Outbox } from "./link/outbox.ts";
 import { StreamLink } from "./link/stream_link.ts";
 import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
-import { type LinkConfig, readLinkConfig, sectionOutbox } from "./link_config.ts";
+import { type LinkConfig, linkConfigOf, readLinkConfig, sectionOutbox } from "./link_config.ts";
 
 export const connect: ModuleDefinition = {
   element: "connect",
@@ -25,13 +25,7 @@ export const connect: ModuleDefinition = {
     readLinkConfig(element, "connect", (at, message) => context.problem(at, message));
   },
   async register(api) {
-    const config = readLinkConfig(api.config, "connect");
-    if (config.mode === "component" && api.section !== "service") {
-      throw new Error(
-        `A component <connect> belongs in a <service> section; only <connect link="node"> may ` +
-          `serve an <${api.section}> section`,
-      );
-    }
+    const config = linkConfigOf(api, "connect");
     const caCerts = config.tls?.ca
       ? [await api.adapters.files.readTextFile(api.resolvePath(config.tls.ca))]
       : undefined;

@@ -210,3 +210,18 @@ export function sectionOutbox(api: ModuleApi, config: LinkConfig, module: string
   });
   return outbox;
 }
+
+/**
+ * The settings of the module's own element, refusing a component link outside a `<service>`
+ * section: only a node link may carry an xdb or log section's packets.
+ */
+export function linkConfigOf(api: ModuleApi, which: "accept" | "connect"): LinkConfig {
+  const config = readLinkConfig(api.config, which);
+  if (config.mode === "component" && api.section !== "service") {
+    throw new Error(
+      `A component <${which}> belongs in a <service> section; only <${which} link="node"> may ` +
+        `serve an <${api.section}> section`,
+    );
+  }
+  return config;
+}

@@ -5,7 +5,8 @@
  */
 import type { Adapters } from "../../../adapters/types.ts";
 import { optionReader } from "../../../config/options.ts";
-import type { Logger, LogLevel, ModuleApi, Timers, XdbClient } from "../../../server/module_api.ts";
+import type { LogLevel, ModuleApi, Timers, XdbClient } from "../../../server/module_api.ts";
+import { makeLogger } from "../../../server/logger.ts";
 import { resolvePath } from "../../../server/section.ts";
 import type { Handler, HandlerResult, Phase } from "../../../tree/handler.ts";
 import { Packet } from "../../../tree/packet.ts";
@@ -209,15 +210,7 @@ function xdbRequest(
 
 function makeApi(init: InitMessage, config: Element): ModuleApi {
   const hosts = [...init.hosts];
-  const logger: Logger = {
-    log,
-    debug: (text, host) => log("debug", text, host),
-    info: (text, host) => log("info", text, host),
-    notice: (text, host) => log("notice", text, host),
-    warn: (text, host) => log("warn", text, host),
-    error: (text, host) => log("error", text, host),
-    alert: (text, host) => log("alert", text, host),
-  };
+  const logger = makeLogger(log);
   const xdb: XdbClient = {
     async get(owner, ns) {
       const xml = await xdbRequest("get", owner, ns);
