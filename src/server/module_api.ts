@@ -13,6 +13,14 @@ import type { Element } from "../xml/element.ts";
  */
 export const CONFIG_RELOADED = "config-reloaded";
 
+/** A listener a module bound, as `publishAddress` makes it known. */
+export interface ListenerAddress {
+  /** What listens there: `c2s`, `c2s-tls`, `accept`, `s2s`, `http`, … */
+  readonly name: string;
+  readonly hostname: string;
+  readonly port: number;
+}
+
 /** The three kinds of config section. */
 export type SectionKind = "service" | "xdb" | "log";
 
@@ -105,6 +113,18 @@ export interface ModuleApi {
   removeHost(pattern: string): void;
   /** The host patterns this section registered so far (by `<host>` or `addHost`), in order. */
   readonly hosts: readonly string[];
+  /**
+   * True when the delivery tree sends this section the normal packets for `domain` through one
+   * of its hosts (exact, `*.domain` or `*`; ROUTING.md R3), not through its id or as the uplink.
+   * Ask this instead of matching `hosts` again: the tree is the one place that decides.
+   */
+  servesHost(domain: string): boolean;
+  /**
+   * Makes a bound listener's address known (c2s, `<accept>`, s2s, http): `Server.addresses()`
+   * lists them for tests, the status page and `jabberd status`. Withdrawn when the module
+   * unloads, or by calling the returned function.
+   */
+  publishAddress(address: ListenerAddress): () => void;
   /** Registers the section as the default route for its kinds (`<uplink/>`). */
   addUplink(): void;
   readonly xdb: XdbClient;

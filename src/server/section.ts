@@ -13,6 +13,7 @@ import { Element } from "../xml/element.ts";
 import { Events } from "./events.ts";
 import { makeLogger } from "./logger.ts";
 import type {
+  ListenerAddress,
   LogLevel,
   ModuleApi,
   ModuleDefinition,
@@ -59,6 +60,8 @@ export class Section {
   /** `#hosts` as the array `api.hosts` hands out, made again only when the hosts change (it is
    * read for every stanza the session manager routes). */
   #hostList: readonly string[] | undefined;
+  /** The listener addresses its modules published (`api.publishAddress`). */
+  readonly #addresses = new Set<ListenerAddress>();
   /** Every module's `onUnload` callbacks, in registration order. */
   readonly #unloadCallbacks: Undo[] = [];
 
@@ -88,6 +91,11 @@ export class Section {
       }
       return "done";
     }, "xdb-replies");
+  }
+
+  /** The listener addresses the section's modules published, in order. */
+  addresses(): ListenerAddress[] {
+    return [...this.#addresses];
   }
 
   /** The handlers on this section's chain, in run order (for `jabberd tree`). */
@@ -213,6 +221,19 @@ export class Section {
       },
       get hosts() {
         return section.#hostList ??= Object.freeze([...section.#hosts]);
+      },
+      servesHost(domain) {
+        const host = normalizePattern(domain);
+        // The id is a host too (R6), but a packet to it is for the section, not a served domain.
+        return host !== normalizePattern(section.id) &&
+          router.tree.serves("normal", host, section.id);
+      },
+      publishAddress(address) {
+        const published = { ...address };
+        section.#addresses.add(published);
+        const withdraw = () => void section.#addresses.delete(published);
+        section.#undo.push(withdraw);
+        return withdraw;
       },
       addUplink() {
         this.addHost(UPLINK);

@@ -89,6 +89,34 @@ Deno.test("R24 api.addHost() and api.removeHost() change routing while the secti
   assert.deepEqual(router.tree.match("normal", "anything.example"), ["s2s"]);
 });
 
+Deno.test("api.servesHost() asks the tree: its own hosts yes, its id, the uplink and others' hosts no", async () => {
+  const { start } = setup();
+  const sm = await start("sm", "service", ["example.org", "*.example.net"]);
+  const s2s = await start("s2s", "service", ["*"]);
+  const up = await start("up", "service");
+  up.api.addUplink();
+  assert.equal(sm.api.servesHost("example.org"), true);
+  assert.equal(sm.api.servesHost("EXAMPLE.org."), true);
+  assert.equal(sm.api.servesHost("chat.example.net"), true);
+  assert.equal(sm.api.servesHost("remote.org"), false);
+  assert.equal(sm.api.servesHost("sm"), false);
+  assert.equal(s2s.api.servesHost("remote.org"), true);
+  assert.equal(s2s.api.servesHost("example.org"), false);
+  assert.equal(up.api.servesHost("remote.org"), false);
+});
+
+Deno.test("api.publishAddress() lists a listener on its section until withdrawn or stopped", async () => {
+  const { start } = setup();
+  const c2s = await start("c2s", "service");
+  const withdraw = c2s.api.publishAddress({ name: "c2s", hostname: "127.0.0.1", port: 5222 });
+  c2s.api.publishAddress({ name: "c2s-tls", hostname: "127.0.0.1", port: 5223 });
+  assert.deepEqual(c2s.section.addresses().map((a) => a.port), [5222, 5223]);
+  withdraw();
+  assert.deepEqual(c2s.section.addresses().map((a) => a.name), ["c2s-tls"]);
+  await c2s.section.stop();
+  assert.deepEqual(c2s.section.addresses(), []);
+});
+
 Deno.test("R25 Section.stop() takes hosts away, runs onUnload while the id still answers, then removes the rest", async () => {
   const { memory, router, fallback, start } = setup();
   await start("logger", "log", ["*"]);

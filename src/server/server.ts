@@ -11,6 +11,7 @@ import type { Packet } from "../tree/packet.ts";
 import { Element } from "../xml/element.ts";
 import {
   CONFIG_RELOADED,
+  type ListenerAddress,
   type ModuleDefinition,
   type OptionReader,
   type SectionKind,
@@ -66,6 +67,13 @@ export class Server {
   /** The running sections, in start order. */
   sections(): Section[] {
     return [...this.#running.values()].map((entry) => entry.section);
+  }
+
+  /** Every listener the running sections published (`api.publishAddress`), by section. */
+  addresses(): (ListenerAddress & { section: string })[] {
+    return this.sections().flatMap((section) =>
+      section.addresses().map((address) => ({ ...address, section: section.id }))
+    );
   }
 
   async start(plan: ServerPlan): Promise<void> {

@@ -61,6 +61,16 @@ export class DeliveryTree {
     return level.get("*") ?? level.get(UPLINK) ?? NONE;
   }
 
+  /**
+   * True when `instance` gets packets of `kind` for `host` through a host pattern it registered
+   * (exact, wildcard or `*`), not as the uplink: "is this host mine?" for a section.
+   */
+  serves(kind: PacketKind, host: string, instance: string): boolean {
+    const winners = this.match(kind, host);
+    if (!winners.includes(instance)) return false;
+    return winners !== this.#levels.get(kind)?.get(UPLINK);
+  }
+
   /** Every pattern with its instances, for `jabberd tree` and tests. */
   entries(kind: PacketKind): [HostPattern, readonly string[]][] {
     return [...(this.#levels.get(kind) ?? new Map()).entries()];
@@ -74,6 +84,19 @@ export class DeliveryTree {
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * True when `pattern` (exact, `*.domain` or `*`) covers `host` on its own, without the other
+ * patterns' precedence (R4): for places that hold a few patterns but no tree (a worker's hosts,
+ * a component's allowed `from` domains). Both are normalized here.
+ */
+export function patternCovers(pattern: HostPattern, host: string): boolean {
+  const p = normalizePattern(pattern);
+  const h = normalizePattern(host);
+  if (p === "*") return true;
+  if (p.startsWith("*.")) return h.endsWith(p.slice(1));
+  return p === h;
+}
 
 /** Host names compare case-insensitively and without a trailing dot (RFC 7622 §3.2). */
 export function normalizePattern(pattern: HostPattern): HostPattern {

@@ -1,6 +1,6 @@
 /** Tests of host matching in the delivery tree (ROUTING.md R3–R5). */
 import assert from "node:assert/strict";
-import { DeliveryTree, UPLINK } from "./delivery_tree.ts";
+import { DeliveryTree, patternCovers, UPLINK } from "./delivery_tree.ts";
 
 Deno.test("R3 DeliveryTree.match() prefers an exact host, then a wildcard, then *, then the uplink", () => {
   const tree = new DeliveryTree();
@@ -66,4 +66,29 @@ Deno.test("DeliveryTree.insert() is idempotent and removeInstance() clears an in
   tree.remove("xdb", "nowhere", "one");
   tree.remove("normal", "a.example", "one");
   assert.deepEqual(tree.match("normal", "a.example"), ["two"]);
+});
+
+Deno.test("DeliveryTree.serves() is true for a host an instance registered, never as the uplink", () => {
+  const tree = new DeliveryTree();
+  tree.insert("normal", "example.org", "sm");
+  tree.insert("normal", "*.example.org", "muc");
+  tree.insert("normal", "*", "s2s");
+  tree.insert("normal", UPLINK, "up");
+  assert.equal(tree.serves("normal", "example.org", "sm"), true);
+  assert.equal(tree.serves("normal", "room.example.org", "muc"), true);
+  assert.equal(tree.serves("normal", "remote.net", "sm"), false);
+  assert.equal(tree.serves("normal", "remote.net", "s2s"), true);
+  assert.equal(tree.serves("route", "example.org", "sm"), false);
+  tree.remove("normal", "*", "s2s");
+  // The uplink takes what nobody serves, but serves no host.
+  assert.deepEqual(tree.match("normal", "remote.net"), ["up"]);
+  assert.equal(tree.serves("normal", "remote.net", "up"), false);
+});
+
+Deno.test("patternCovers() matches one pattern alone: exact, subdomains of a wildcard, or *", () => {
+  assert.equal(patternCovers("Example.ORG.", "example.org"), true);
+  assert.equal(patternCovers("*.example.org", "a.b.example.org"), true);
+  assert.equal(patternCovers("*.example.org", "example.org"), false);
+  assert.equal(patternCovers("*.example.org", "badexample.org"), false);
+  assert.equal(patternCovers("*", "anything"), true);
 });

@@ -3,6 +3,7 @@
  * `<message>`, `<presence>` and `<iq>`, and from a component only addresses of its own hosts.
  */
 import { StreamError } from "../../../util/errors.ts";
+import { patternCovers } from "../../../tree/delivery_tree.ts";
 import { domainOf } from "../../../util/jid.ts";
 import type { Element } from "../../../xml/element.ts";
 
@@ -18,17 +19,9 @@ export function checkComponentStanza(element: Element): void {
   }
 }
 
-/** Whether a host pattern (`example.org`, `*.example.org`, `*`) covers a domain (R3, R4). */
-export function hostPatternCovers(pattern: string, domain: string): boolean {
-  const p = pattern.toLowerCase().replace(/\.$/, "");
-  if (p === "*") return true;
-  if (p.startsWith("*.")) return domain.endsWith(p.slice(1));
-  return p === domain;
-}
-
 /** Whether the domain of `address` is covered by one of the patterns. */
 export function addressAllowed(address: string, patterns: readonly string[]): boolean {
   const domain = domainOf(address);
   if (domain === "") return false;
-  return patterns.some((pattern) => hostPatternCovers(pattern, domain));
+  return patterns.some((pattern) => patternCovers(pattern, domain));
 }

@@ -9,6 +9,7 @@ import type { LogLevel, ModuleApi, Timers, XdbClient } from "../../../server/mod
 import { makeLogger } from "../../../server/logger.ts";
 import { resolvePath } from "../../../server/section.ts";
 import type { Handler, HandlerResult, Phase } from "../../../tree/handler.ts";
+import { patternCovers } from "../../../tree/delivery_tree.ts";
 import { Packet } from "../../../tree/packet.ts";
 import type { Element } from "../../../xml/element.ts";
 import { loadModuleDefinition, validateModule } from "./definition.ts";
@@ -286,6 +287,11 @@ function makeApi(init: InitMessage, config: Element): ModuleApi {
     },
     get hosts() {
       return [...hosts];
+    },
+    // The tree lives on the main thread; the worker's own patterns answer without a round trip.
+    servesHost: (domain) => hosts.some((pattern) => patternCovers(pattern, domain)),
+    publishAddress() {
+      throw new Error('A module in a worker thread cannot listen; load it without thread="worker"');
     },
     addUplink() {
       post({ t: "uplink" });
