@@ -22,6 +22,7 @@ import type {
   Timers,
 } from "./module_api.ts";
 import { XdbRequests } from "./xdb_client.ts";
+import { describe } from "../util/errors.ts";
 
 /** The packet kinds each section kind receives for the hosts it registers. */
 export const SECTION_PACKET_KINDS: Record<SectionKind, readonly PacketKind[]> = {
@@ -274,8 +275,4 @@ export function resolvePath(base: string, path: string): string {
     } else if (part !== "." && part !== "") parts.push(part);
   }
   return parts.join("/") || ".";
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -154,3 +154,8 @@ export class StreamError extends Error {
     return error;
   }
 }
+
+/** An error as one line for a log: its message, or the value as text when it is not an Error. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -11,6 +11,7 @@ import type { Packet } from "../../tree/packet.ts";
 import type { Element } from "../../xml/element.ts";
 import { Outbox } from "./link/outbox.ts";
 import { type BytePipe, type StreamEnd, StreamLink } from "./link/stream_link.ts";
+import { describe } from "../../util/errors.ts";
 
 export interface ProcessLinkOptions {
   /** For the log: "Program bot.py", "Forked module bot.ts". */
@@ -250,8 +251,4 @@ export class ProcessLink {
       if (!this.#stopped) this.#spawn();
     }, delay);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

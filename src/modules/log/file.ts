@@ -16,7 +16,8 @@
 import type { FileAdapter } from "../../adapters/types.ts";
 import { parseSize } from "../../config/units.ts";
 import type { ModuleDefinition } from "../../server/module_api.ts";
-import { describe, registerSink } from "./line.ts";
+import { describe } from "../../util/errors.ts";
+import { registerSink } from "./line.ts";
 
 /** How many rotated files are kept when `keep` is not written (as `@logtape/file`). */
 export const DEFAULT_KEEP = 5;

@@ -19,6 +19,7 @@
  */
 import type { ModuleApi } from "../../server/module_api.ts";
 import type { Packet } from "../../tree/packet.ts";
+import { describe } from "../../util/errors.ts";
 
 /** The line when the section has no `<format>`: date, host, type, text. */
 export const DEFAULT_FORMAT = "%d %h %t %s";
@@ -165,6 +166,3 @@ export function registerSink(
 }
 
 /** An error's message, for reports on standard error. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -26,7 +26,8 @@ import { hostname } from "node:os";
 import process from "node:process";
 import type { Connection, NetAdapter } from "../../adapters/types.ts";
 import type { LogLevel, ModuleDefinition } from "../../server/module_api.ts";
-import { describe, registerSink } from "./line.ts";
+import { describe } from "../../util/errors.ts";
+import { registerSink } from "./line.ts";
 
 /** RFC 5424 §6.2.1 facility codes, by the names syslog.conf uses. */
 export const FACILITIES: Readonly<Record<string, number>> = {

@@ -16,7 +16,8 @@
 import type { ModuleDefinition } from "../../server/module_api.ts";
 import { JID } from "../../util/jid.ts";
 import { xml } from "../../xml/element.ts";
-import { describe, registerSink } from "./line.ts";
+import { describe } from "../../util/errors.ts";
+import { registerSink } from "./line.ts";
 
 /** Messages sent per window at most. */
 export const BURST = 20;

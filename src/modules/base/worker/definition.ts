@@ -4,6 +4,7 @@
  */
 import type { ModuleApi, ValidationContext } from "../../../server/module_api.ts";
 import type { Element } from "../../../xml/element.ts";
+import { describe } from "../../../util/errors.ts";
 
 /** What a loaded module file must provide: `register`, and optionally `validate`. */
 export interface LoadedModule {
@@ -59,8 +60,4 @@ export function validateModule(module: LoadedModule, config: Element, url: strin
     throw new Error(`The settings for ${url} are not usable: ${problems.join("; ")}`);
   }
   return warnings.map((warning) => `${url}: ${warning}`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -22,6 +22,7 @@ import {
   type ToWorker,
   type ToWorkerBatch,
 } from "./protocol.ts";
+import { describe } from "../../../util/errors.ts";
 
 /** The worker's global scope, as far as this file uses it. */
 interface WorkerScope {
@@ -314,7 +315,3 @@ const unavailableAdapters = new Proxy({} as Adapters, {
     );
   },
 });
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
