@@ -3,20 +3,24 @@
  * time (ISO 8601, UTC) and anything else with a hint. It uses only the module API, so it runs
  * the same in the main thread, with `thread="worker"`, or under `<fork>`.
  */
+import { options, string } from "../../src/config/options.ts";
 import type { ModuleApi, ValidationContext } from "../../src/server/module_api.ts";
 import type { Element } from "../../src/xml/element.ts";
 import { xml } from "../../src/xml/element.ts";
 
+/**
+ * Its settings: `<greeting>` (or `greeting="…"`). The element is the `<load>` (or `<fork>`) that
+ * loads it, so the names that element takes itself (`path`, `thread`, …) are accepted too.
+ */
+const SETTINGS = options({ greeting: string("Send !time to get the time.") }, { others: true });
+
 /** Runs when the section starts (`check` validates only the <load> element itself). */
 export function validate(element: Element, context: ValidationContext): void {
-  const greeting = element.getChildText("greeting") ?? element.attr("greeting");
-  if (greeting !== undefined && greeting.trim() === "") {
-    context.problem(element, "greeting is empty; leave it out or write some text");
-  }
+  SETTINGS.validate(element, context);
 }
 
 export function register(api: ModuleApi): void {
-  const greeting = api.options.string("greeting", "Send !time to get the time.")!;
+  const { greeting } = SETTINGS.read(api.config);
   api.handle("deliver", (packet) => {
     const message = packet.element;
     if (message.name !== "message" || message.attrs.type === "error") return "pass";

@@ -1,5 +1,5 @@
 /**
- * The embedded default config (DESIGN "The config file" and "Defaults"): what runs when neither
+ * The embedded default config (docs/architecture.md "The config file"): what runs when neither
  * `start -c FILE` nor `$JABBERD_CONFIG` names a file. It serves `localhost`, keeps XDB in
  * `./data/` and logs to standard error; `jabberd.example.xml` explains every element.
  */

@@ -1,6 +1,7 @@
 /**
- * Reads a config file into a validated `Config` (DESIGN "The config file"): parse, expand
- * `<include>`, substitute `${NAME}`, validate, and return every problem at once with its place.
+ * Reads a config file into a validated `Config` (docs/architecture.md "The config file"): parse,
+ * expand `<include>`, substitute `${NAME}`, validate, and return every problem at once with its
+ * place.
  *
  * `<include>path</include>` may appear anywhere. The path is relative to the including file. The
  * included file's root element replaces the `<include>`; when that root has the same name as the

@@ -352,7 +352,7 @@ Deno.test("loadConfig() reports several mistakes all at once with their lines", 
     'etc/jabberd.xml:7:3: Section id "sessions" is already used by <service id="sessions"> at ' +
     "etc/jabberd.xml:3:3; give each section its own id, as the id is also a host",
     "etc/jabberd.xml:8:3: Unknown element <servce> in <jabberd>; sections are <service id>, " +
-    "<xdb id> and <log id>",
+    "<xdb id> and <log id> (besides one <pidfile>)",
     "etc/jabberd.xml:10:5: <kv> needs a path",
     'etc/jabberd.xml:11:5: <format> does not belong in <xdb id="xdb">; it works only in <log> ' +
     "sections",

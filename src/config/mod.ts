@@ -1,6 +1,6 @@
 /**
- * The config file (DESIGN "The config file"): load, include, substitute and validate a jabberd
- * config, and read module options with units.
+ * The config file (docs/architecture.md "The config file"): load, include, substitute and
+ * validate a jabberd config, and read module options with units.
  */
 export { type Config, type ConfigIo, loadConfig, loadConfigText, type LoadResult } from "./load.ts";
 export {

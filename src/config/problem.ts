@@ -1,5 +1,5 @@
 /**
- * What `jabberd check` reports about a config file (DESIGN "The config file"): each problem with
+ * What `jabberd check` reports about a config file (docs/architecture.md "The config file"): each problem with
  * its file:line:column and a sentence that says how to fix it.
  */
 import type { Element } from "../xml/element.ts";

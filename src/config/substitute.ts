@@ -1,5 +1,5 @@
 /**
- * Environment variables in the config file (DESIGN "The config file"): `${NAME}` and
+ * Environment variables in the config file (docs/architecture.md "The config file"): `${NAME}` and
  * `${NAME:-default}` in text and attribute values. `$${` writes a literal `${`.
  */
 import type { Element } from "../xml/element.ts";

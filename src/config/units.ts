@@ -1,5 +1,5 @@
 /**
- * Durations and sizes as the config file writes them (DESIGN "The config file": `30s`, `5m`,
+ * Durations and sizes as the config file writes them (docs/architecture.md "The config file": `30s`, `5m`,
  * `1h`, `256KiB`, `10MiB`). Written here rather than taken from a package because the grammar is
  * a dozen lines and the error sentences must tell an operator exactly what to write instead.
  */

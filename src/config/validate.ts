@@ -1,5 +1,5 @@
 /**
- * Checks a whole config tree before anything starts (DESIGN "The config file"): the section
+ * Checks a whole config tree before anything starts (docs/architecture.md "The config file"): the section
  * structure, which module each element turns on, and every module's own validator, reporting
  * every problem at once.
  *
@@ -95,13 +95,24 @@ export function validateConfig(
   /** Sections whose id is missing, malformed or taken: left out of the host check. */
   const badIds = new Set<Element>();
   const idsSeen = new Map<string, Element>();
+  let pidfile: Element | undefined;
   for (const element of root.elements) {
+    if (element.ns === "" && element.local === "pidfile") {
+      // Not a section: where `jabberd start` writes its process id (src/cli/pidfile.ts).
+      if (pidfile) {
+        error(element, `<pidfile> is given twice (first at ${where(at(pidfile))}); keep one`);
+      } else if (element.text().trim() === "" || element.elements.length > 0) {
+        error(element, "<pidfile> needs a file path as its text, such as data/jabberd.pid");
+      }
+      pidfile ??= element;
+      continue;
+    }
     const kind = element.ns === "" ? SECTION_KINDS.find((k) => k === element.local) : undefined;
     if (!kind) {
       error(
         element,
         `Unknown element ${describe(element)} in <jabberd>; sections are <service id>, ` +
-          `<xdb id> and <log id>`,
+          `<xdb id> and <log id> (besides one <pidfile>)`,
       );
       continue;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ModuleDefinition } from "../server/module_api.ts";
 import { type Element, xml } from "../xml/element.ts";
-import { optionReader } from "./options.ts";
+import { options, port } from "./options.ts";
 import { formatProblem, type Positions } from "./problem.ts";
 import { validateConfig } from "./validate.ts";
 
@@ -30,11 +30,7 @@ const c2s: ModuleDefinition = {
   element: "jabberd:config:c2s",
   sections: ["service"],
   validate(element, context) {
-    try {
-      optionReader(element).integer("port");
-    } catch (error) {
-      context.problem(element.getChild("port") ?? element, (error as Error).message);
-    }
+    options({ port: port() }).validate(element, context);
   },
   register,
 };
@@ -99,9 +95,9 @@ Deno.test("validateConfig() rule: the root element must be <jabberd>", () => {
 Deno.test("validateConfig() rule: the root holds only <service>, <xdb> and <log> sections", () => {
   assert.deepEqual(check(xml("jabberd", {}, xml("pthcsock"), xml("x", { xmlns: "urn:x" }))), [
     "jabberd.xml:2:3: Unknown element <pthcsock> in <jabberd>; sections are <service id>, " +
-    "<xdb id> and <log id>",
+    "<xdb id> and <log id> (besides one <pidfile>)",
     'jabberd.xml:3:3: Unknown element <x xmlns="urn:x"> in <jabberd>; sections are ' +
-    "<service id>, <xdb id> and <log id>",
+    "<service id>, <xdb id> and <log id> (besides one <pidfile>)",
   ]);
 });
 

@@ -1,6 +1,6 @@
 /**
  * `<exec>`: runs a program and exchanges packets with it over its stdin and stdout (jabberd 1.4's
- * exec; DESIGN "Base modules"), as an XML stream in the `jabber:component:exec` namespace: the
+ * exec; docs/architecture.md "Base modules"), as an XML stream in the `jabber:component:exec` namespace: the
  * server writes its `<stream:stream>` header first, the program answers with its own, then both
  * send stanzas. The program is a component: message, presence and iq only, `from` its section's
  * hosts. Its stderr goes to the log; it is restarted with backoff when it exits, and stopped when
@@ -19,11 +19,21 @@ import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import { errorReply, StanzaError } from "../../util/errors.ts";
 import { NS_COMPONENT_EXEC } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
-import { validateRestartOptions } from "./load.ts";
+import { RESTART_OPTIONS } from "./load.ts";
 import { addressAllowed, checkComponentStanza } from "./link/component_rules.ts";
 import { decodePacket } from "./link/wire.ts";
 import { ProcessLink, type ProcessLinkOptions } from "./process_link.ts";
-import { parseSize } from "../../config/units.ts";
+import { integer, options, size } from "../../config/options.ts";
+
+/** The restart, queue and flood settings of a supervised program: `<exec>` and `<fork>`. */
+export const SUPERVISION_OPTIONS = {
+  ...RESTART_OPTIONS,
+  "max-bytes": size(4 * 1024 * 1024),
+  "max-packets": integer(5000, { min: 0 }),
+};
+
+/** `program` and the `<arg>`s are read by `commandLine`. */
+const EXEC = options(SUPERVISION_OPTIONS, { others: ["program", "arg"] });
 
 export const exec: ModuleDefinition = {
   element: "exec",
@@ -42,24 +52,7 @@ export const exec: ModuleDefinition = {
         `<exec program="…"> takes its arguments as <arg> children, not as text`,
       );
     }
-    for (const child of element.elements) {
-      if (child.local !== "arg") {
-        context.problem(child, `<exec> holds only <arg> elements, not <${child.name}>`);
-      }
-    }
-    validateRestartOptions(element, context);
-    const bytes = element.attr("max-bytes");
-    if (bytes !== undefined) {
-      try {
-        parseSize(bytes);
-      } catch (error) {
-        context.problem(element, `<exec max-bytes="${bytes}"> is not a size: ${reason(error)}`);
-      }
-    }
-    const packets = element.attr("max-packets");
-    if (packets !== undefined && !/^\d+$/.test(packets.trim())) {
-      context.problem(element, `<exec max-packets="${packets}"> must be a whole number`);
-    }
+    EXEC.validate(element, context);
   },
   register(api) {
     const [program, ...args] = commandLine(api.config)!;
@@ -94,13 +87,15 @@ export function supervisionOptions(api: ModuleApi): Pick<
   | "maxBytesPerSecond"
   | "maxPacketsPerSecond"
 > {
+  // `read` checks no names, so `<fork>`'s element (with its module's settings) reads the same.
+  const settings = EXEC.read(api.config);
   return {
-    restartDelayMs: api.options.duration("restart-delay", 1000)!,
-    restartMaxMs: api.options.duration("restart-max", 60_000)!,
-    queueMax: api.options.integer("queue", 1000)!,
-    queueAgeMs: api.options.duration("queue-timeout", 30_000)!,
-    maxBytesPerSecond: api.options.size("max-bytes", 4 * 1024 * 1024)!,
-    maxPacketsPerSecond: api.options.integer("max-packets", 5000)!,
+    restartDelayMs: settings["restart-delay"],
+    restartMaxMs: settings["restart-max"],
+    queueMax: settings.queue,
+    queueAgeMs: settings["queue-timeout"],
+    maxBytesPerSecond: settings["max-bytes"],
+    maxPacketsPerSecond: settings["max-packets"],
   };
 }
 
@@ -131,8 +126,4 @@ export function commandLine(element: Element): string[] | undefined {
     .filter((child): child is string => typeof child === "string")
     .join("").trim().split(/\s+/).filter((word) => word !== "");
   return words.length > 0 ? words : undefined;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,9 +4,19 @@
  *
  * The shape is jabberd 1.4's: child elements with text (`<ip>`, `<port>`, `<secret>`,
  * `<timeout>`), plus `<queue max age/>`, `<conflict>`, `<tls/>`, `<name>`, `<retry min max/>`,
- * and `link="node"` on the element for a link between two jabberd nodes.
+ * and `link="node"` on the element for a link between two jabberd nodes. As everywhere in the
+ * config, a single value may be written as an attribute instead (`<accept port="5347">`).
  */
-import { parseDuration } from "../../config/units.ts";
+import {
+  duration,
+  integer,
+  oneOf,
+  options,
+  port,
+  string,
+  value,
+  type Values,
+} from "../../config/options.ts";
 import type { ModuleApi } from "../../server/module_api.ts";
 import type { Element } from "../../xml/element.ts";
 import { Outbox } from "./link/outbox.ts";
@@ -44,148 +54,84 @@ export const LINK_DEFAULTS = {
   retryMaxMs: 60_000,
 } as const;
 
-type Report = (at: Element, message: string) => void;
+/** An address or host name: no spaces, slashes or `@`. */
+function hostName(text: string): string {
+  if (/[\s/@]/.test(text)) {
+    throw new Error(`"${text}" is not an address or host name; write one such as 127.0.0.1`);
+  }
+  return text;
+}
 
-const COMMON = ["ip", "port", "secret", "timeout", "queue", "tls"];
-const CHILDREN: Record<"accept" | "connect", string[]> = {
-  accept: [...COMMON, "conflict"],
-  connect: [...COMMON, "name", "retry"],
+const LINK = oneOf(["component", "node"], "component");
+const COMMON = {
+  secret: string().required("a <secret> shared with the other side"),
+  timeout: duration(LINK_DEFAULTS.timeoutMs, { positive: true }),
+  queue: options({
+    max: integer(LINK_DEFAULTS.queueMax, { min: 1 }),
+    age: duration(LINK_DEFAULTS.queueAgeMs),
+  }),
+};
+
+const SCHEMAS = {
+  accept: options({
+    link: LINK,
+    ip: value(hostName, LINK_DEFAULTS.acceptIp),
+    port: port(LINK_DEFAULTS.port, { listen: true }),
+    ...COMMON,
+    tls: options({
+      cert: string().required("a cert file attribute (PEM)"),
+      key: string().required("a key file attribute (PEM)"),
+    }).optional(),
+    conflict: oneOf(["replace", "refuse"], "replace"),
+  }),
+  connect: options({
+    link: LINK,
+    ip: value(hostName).required("the <ip> (or host name) of the listener to dial"),
+    port: port(LINK_DEFAULTS.port),
+    ...COMMON,
+    tls: options({ name: value(hostName), ca: string() }).optional(),
+    name: value(hostName),
+    retry: options({
+      min: duration(LINK_DEFAULTS.retryMinMs, { positive: true }),
+      max: duration(LINK_DEFAULTS.retryMaxMs, { positive: true }),
+    }),
+  }),
 };
 
 /** Reads the element; every problem goes to `report`, and defaults stand in for what is wrong. */
 export function readLinkConfig(
   element: Element,
   which: "accept" | "connect",
-  report: Report = () => {},
+  report: (at: Element, message: string) => void,
 ): LinkConfig {
-  const config: LinkConfig = {
-    mode: "component",
-    ip: which === "accept" ? LINK_DEFAULTS.acceptIp : "",
-    port: LINK_DEFAULTS.port,
-    secret: "",
-    timeoutMs: LINK_DEFAULTS.timeoutMs,
-    queueMax: LINK_DEFAULTS.queueMax,
-    queueAgeMs: LINK_DEFAULTS.queueAgeMs,
-    conflict: "replace",
-    retryMinMs: LINK_DEFAULTS.retryMinMs,
-    retryMaxMs: LINK_DEFAULTS.retryMaxMs,
-  };
-  const link = element.attrs.link;
-  if (link === "node") config.mode = "node";
-  else if (link !== undefined && link !== "component") {
-    report(element, `<${which}> link="${link}" is unknown; write link="node" or leave it out`);
-  }
-  for (const key in element.attrs) {
-    if (key !== "link" && key !== "xmlns") {
-      report(element, `<${which}> has no attribute ${key}; settings are child elements`);
-    }
-  }
-  const duration = (at: Element, text: string, what: string, fallback: number): number => {
-    try {
-      return parseDuration(text);
-    } catch (error) {
-      report(at, `${what}: ${(error as Error).message}`);
-      return fallback;
-    }
-  };
-  const count = (at: Element, text: string, what: string, fallback: number): number => {
-    if (!/^\d{1,9}$/.test(text.trim()) || Number(text) < 1) {
-      report(at, `${what} must be a whole number of at least 1, not "${text}"`);
-      return fallback;
-    }
-    return Number(text);
-  };
-  let sawSecret = false;
-  let sawIp = false;
-  for (const child of element.elements) {
-    const text = child.text().trim();
-    switch (child.local) {
-      case "ip":
-        sawIp = true;
-        if (text === "" || /[\s/@]/.test(text)) {
-          report(child, `<ip> must hold an address or host name such as 127.0.0.1, not "${text}"`);
-        } else config.ip = text;
-        break;
-      case "port": {
-        const port = Number(text);
-        if (!/^\d{1,5}$/.test(text) || port > 65535 || (port === 0 && which === "connect")) {
-          report(child, `<port> must be a port number from ${which === "accept" ? 0 : 1} to 65535`);
-        } else config.port = port;
-        break;
-      }
-      case "secret":
-        sawSecret = true;
-        if (text === "") report(child, "<secret> is empty; write the shared secret as its text");
-        config.secret = text;
-        break;
-      case "timeout":
-        config.timeoutMs = duration(child, text, "<timeout>", config.timeoutMs);
-        break;
-      case "queue":
-        for (const key in child.attrs) {
-          if (key === "max") config.queueMax = count(child, child.attrs.max, "<queue max>", 1000);
-          else if (key === "age") {
-            config.queueAgeMs = duration(child, child.attrs.age, "<queue age>", 60_000);
-          } else report(child, `<queue> takes max and age attributes, not ${key}`);
-        }
-        break;
-      case "conflict":
-        if (text === "replace" || text === "refuse") config.conflict = text;
-        else {
-          report(
-            child,
-            `<conflict> is "replace" (a new connection replaces the live one) or "refuse"`,
-          );
-        }
-        break;
-      case "tls": {
-        const allowed = which === "accept" ? ["cert", "key"] : ["name", "ca"];
-        config.tls = {};
-        for (const key in child.attrs) {
-          if (!allowed.includes(key)) {
-            report(child, `<tls> in <${which}> takes ${allowed.join(" and ")}, not ${key}`);
-          } else config.tls[key as "cert"] = child.attrs[key];
-        }
-        if (which === "accept" && (!child.attrs.cert || !child.attrs.key)) {
-          report(child, `<tls> in <accept> needs cert and key file attributes (PEM files)`);
-        }
-        break;
-      }
-      case "name":
-        if (text === "" || /[\s/@]/.test(text)) {
-          report(child, `<name> must be a host name such as bot.example.org`);
-        } else config.name = text;
-        break;
-      case "retry":
-        for (const key in child.attrs) {
-          if (key === "min") {
-            config.retryMinMs = duration(child, child.attrs.min, "<retry min>", 1000);
-          } else if (key === "max") {
-            config.retryMaxMs = duration(child, child.attrs.max, "<retry max>", 60_000);
-          } else report(child, `<retry> takes min and max attributes, not ${key}`);
-        }
-        if (config.retryMinMs < 1 || config.retryMaxMs < config.retryMinMs) {
-          report(child, "<retry> needs 0 < min <= max, such as <retry min='1s' max='1m'/>");
-          config.retryMinMs = LINK_DEFAULTS.retryMinMs;
-          config.retryMaxMs = Math.max(config.retryMinMs, config.retryMaxMs);
-        }
-        break;
-      default:
-        report(
-          child,
-          `<${which}> has no setting <${child.name}>; it takes ${CHILDREN[which].join(", ")}`,
-        );
-    }
-  }
-  if (!sawSecret) report(element, `<${which}> needs a <secret> shared with the other side`);
-  if (which === "connect" && !sawIp) {
-    report(element, "<connect> needs the <ip> (or host name) of the listener to dial");
-  }
-  if (config.timeoutMs < 1) {
-    report(element, `<timeout> must be more than 0s`);
-    config.timeoutMs = LINK_DEFAULTS.timeoutMs;
+  const config = toLinkConfig(SCHEMAS[which].validate(element, { problem: report, warning() {} }));
+  if (config.retryMaxMs < config.retryMinMs) {
+    report(
+      element.getChild("retry") ?? element,
+      "<retry> needs min <= max, such as <retry min='1s' max='1m'/>",
+    );
   }
   return config;
+}
+
+type Settings = Values<typeof SCHEMAS.accept> | Values<typeof SCHEMAS.connect>;
+
+function toLinkConfig(settings: Settings): LinkConfig {
+  const retry = "retry" in settings ? settings.retry : undefined;
+  return {
+    mode: settings.link,
+    ip: settings.ip,
+    port: settings.port,
+    secret: settings.secret,
+    timeoutMs: settings.timeout,
+    queueMax: settings.queue.max,
+    queueAgeMs: settings.queue.age,
+    conflict: "conflict" in settings ? settings.conflict : "replace",
+    tls: settings.tls,
+    name: "name" in settings ? settings.name : undefined,
+    retryMinMs: retry?.min ?? LINK_DEFAULTS.retryMinMs,
+    retryMaxMs: retry?.max ?? LINK_DEFAULTS.retryMaxMs,
+  };
 }
 
 /**
@@ -216,7 +162,7 @@ export function sectionOutbox(api: ModuleApi, config: LinkConfig, module: string
  * section: only a node link may carry an xdb or log section's packets.
  */
 export function linkConfigOf(api: ModuleApi, which: "accept" | "connect"): LinkConfig {
-  const config = readLinkConfig(api.config, which);
+  const config = toLinkConfig(SCHEMAS[which].read(api.config));
   if (config.mode === "component" && api.section !== "service") {
     throw new Error(
       `A component <${which}> belongs in a <service> section; only <${which} link="node"> may ` +

@@ -1,6 +1,6 @@
 /**
  * `<load>`: brings in a module written outside the server (jabberd 1.4 loaded `.so`s, each on its
- * own thread; DESIGN "Base modules"): dynamic `import()` of an ES module exporting
+ * own thread; docs/architecture.md "Base modules"): dynamic `import()` of an ES module exporting
  * `register(api)`, run in the main thread with the section's own API, or with
  * `thread="worker"` in a Web Worker that gets a proxy API over messages (worker/).
  *
@@ -9,26 +9,34 @@
  * <load path="modules/busy.ts" thread="worker" restart-delay="1s"><greeting>hi</greeting></load>
  * ```
  *
- * The module's own settings are the element's other attributes and children
- * (`api.options.string("greeting")`). `check` validates only what `<load>` itself says: the
- * module's own `validate(element, context)` runs when the section starts (config validators are
- * synchronous and modules are imported at start), and its problems stop that section with one
- * clear log line.
+ * The module's own settings are the element's other attributes and children, which it reads with
+ * its own `options({ … })` schema (examples/loaded_module/). `check` validates only what `<load>`
+ * itself says: the module's own `validate(element, context)` runs when the section starts (config
+ * validators are synchronous and modules are imported at start), and its problems stop that
+ * section with one clear log line.
  */
-import type { ModuleApi, ModuleDefinition, ValidationContext } from "../../server/module_api.ts";
+import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import type { Element } from "../../xml/element.ts";
 import { loadModuleDefinition, validateModule } from "./worker/definition.ts";
 import { WorkerModule } from "./worker/host.ts";
-import { parseDuration } from "../../config/units.ts";
+import { duration, integer, oneOf, options } from "../../config/options.ts";
 
-/** The attributes `<load>` reads itself; the others belong to the module. */
-const DURATIONS = [
-  "restart-delay",
-  "restart-max",
-  "queue-timeout",
-  "start-timeout",
-  "unload-timeout",
-];
+/** The restart and queue settings of a supervised module: here, and in exec.ts and fork.ts. */
+export const RESTART_OPTIONS = {
+  "restart-delay": duration(1000),
+  "restart-max": duration(60_000),
+  queue: integer(1000, { min: 0 }),
+  "queue-timeout": duration(30_000),
+};
+
+/** What `<load>` reads itself (`path` too, by `modulePath`); the other names are the module's. */
+const LOAD = options({
+  thread: oneOf(["main", "worker"], "main"),
+  ...RESTART_OPTIONS,
+  "start-timeout": duration(30_000),
+  "unload-timeout": duration(10_000),
+}, { others: true });
+
 const MODULE_FILE = /\.(ts|mts|js|mjs|tsx|jsx)$/;
 
 export const load: ModuleDefinition = {
@@ -47,24 +55,21 @@ export const load: ModuleDefinition = {
         `<load> path "${path}" is not a JavaScript or TypeScript module; name a .ts or .js file`,
       );
     }
-    const thread = element.attr("thread");
-    if (thread !== undefined && thread !== "main" && thread !== "worker") {
-      context.problem(element, `<load thread="${thread}"> is unknown; write "main" or "worker"`);
-    }
-    validateRestartOptions(element, context, thread === "worker" ? DURATIONS : []);
+    LOAD.validate(element, context);
   },
   async register(api) {
     const url = moduleUrl(api, modulePath(api.config)!);
-    if (api.config.attr("thread") === "worker") {
+    const settings = LOAD.read(api.config);
+    if (settings.thread === "worker") {
       const worker = new WorkerModule(api, {
         url,
         configDir: api.resolvePath("."),
-        restartDelayMs: api.options.duration("restart-delay", 1000)!,
-        restartMaxMs: api.options.duration("restart-max", 60_000)!,
-        queueLimit: api.options.integer("queue", 1000)!,
-        queueTimeoutMs: api.options.duration("queue-timeout", 30_000)!,
-        startTimeoutMs: api.options.duration("start-timeout", 30_000)!,
-        unloadTimeoutMs: api.options.duration("unload-timeout", 10_000)!,
+        restartDelayMs: settings["restart-delay"],
+        restartMaxMs: settings["restart-max"],
+        queueLimit: settings.queue,
+        queueTimeoutMs: settings["queue-timeout"],
+        startTimeoutMs: settings["start-timeout"],
+        unloadTimeoutMs: settings["unload-timeout"],
       });
       await worker.start();
       return;
@@ -93,32 +98,4 @@ export function moduleUrl(api: ModuleApi, path: string): string {
     ? resolved
     : `${api.adapters.process.cwd?.() ?? api.adapters.env("PWD") ?? ""}/${resolved}`;
   return new URL(absolute, "file://").href;
-}
-
-/** Checks the restart and queue settings a supervised module (worker, exec, fork) takes. */
-export function validateRestartOptions(
-  element: Element,
-  context: ValidationContext,
-  durations: readonly string[] = DURATIONS,
-): void {
-  for (const name of durations) {
-    const value = element.attr(name);
-    if (value === undefined) continue;
-    try {
-      parseDuration(value);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      context.problem(
-        element,
-        `<${element.local} ${name}="${value}"> is not a duration: ${reason}`,
-      );
-    }
-  }
-  const queue = element.attr("queue");
-  if (queue !== undefined && !/^\d+$/.test(queue.trim())) {
-    context.problem(
-      element,
-      `<${element.local} queue="${queue}"> must be a whole number of packets, such as 1000`,
-    );
-  }
 }

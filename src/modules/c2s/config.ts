@@ -1,8 +1,20 @@
 /**
- * The settings of `<c2s xmlns="jabberd:config:c2s">`: one parser that both validates (reporting
- * every problem with its element) and reads, so `check` and the running server agree.
+ * The settings of `<c2s xmlns="jabberd:config:c2s">`: one declared schema that both validates
+ * (reporting every problem with its element) and reads, so `check` and the running server agree.
  */
-import { parseDuration, parseSize } from "../../config/units.ts";
+import {
+  boolean,
+  duration,
+  integer,
+  list,
+  oneOf,
+  options,
+  port,
+  size,
+  string,
+  value,
+  type Values,
+} from "../../config/options.ts";
 import { normalizeDomain } from "../../util/jid.ts";
 import type { Element } from "../../xml/element.ts";
 import { type Cidr, parseCidr } from "./cidr.ts";
@@ -67,185 +79,88 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   authAttempts: 3,
 };
 
-const KNOWN = new Set([
-  "domain",
-  "listen",
-  "certificate",
-  "require-encryption",
-  "plain",
-  "scram",
-  "limits",
-  "register",
-]);
+const LIMITS = options({
+  "stanza-size": size(DEFAULT_LIMITS.stanzaSize, { positive: true }),
+  rate: size(DEFAULT_LIMITS.rate, { positive: true }),
+  burst: size(DEFAULT_LIMITS.burst, { positive: true }),
+  "auth-timeout": duration(DEFAULT_LIMITS.authTimeout, { positive: true }),
+  "connections-per-ip": integer(DEFAULT_LIMITS.connectionsPerIp, { min: 1, max: 1_000_000 }),
+  "idle-timeout": duration(DEFAULT_LIMITS.idleTimeout, { positive: true }),
+  keepalive: duration(DEFAULT_LIMITS.keepalive, { positive: true }),
+  "auth-attempts": integer(DEFAULT_LIMITS.authAttempts, { min: 1, max: 100 }),
+});
+
+const C2S = options({
+  domain: list(value(normalizeDomain), { unique: true }).required(
+    "at least one <domain> naming a host clients may log in to",
+  ),
+  listen: list(options({
+    port: port(undefined, { listen: true }).required("a port attribute"),
+    address: string("::"),
+    tls: oneOf(["starttls", "direct"], "starttls"),
+  })),
+  certificate: list(options({
+    host: value(normalizeDomain, ""),
+    cert: string().required("a cert file attribute (PEM)"),
+    key: string().required("a key file attribute (PEM)"),
+  })),
+  "require-encryption": options({ enabled: boolean(true) }),
+  plain: options({ "allow-unencrypted": boolean(false) }),
+  scram: options({ iterations: integer(10000, { min: 4096, max: 10_000_000 }) }),
+  limits: LIMITS,
+  register: options({
+    from: value(parseCidrList).required('from="…" with the address ranges allowed to register'),
+    rate: integer(5, { min: 1, max: 1_000_000 }),
+    per: duration(10 * 60_000, { positive: true }),
+  }).optional(),
+});
+
+/** Space-separated CIDR ranges. */
+function parseCidrList(text: string): Cidr[] {
+  return text.split(/\s+/).map(parseCidr);
+}
 
 type Report = (at: Element, message: string) => void;
 
-function bool(at: Element, name: string, fallback: boolean, report: Report): boolean {
-  const value = at.attrs[name];
-  if (value === undefined) return fallback;
-  if (value === "true" || value === "1" || value === "yes") return true;
-  if (value === "false" || value === "0" || value === "no") return false;
-  report(at, `${name}="${value}" must be true or false`);
-  return fallback;
-}
-
-function integer(
-  at: Element,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  report: Report,
-): number {
-  const value = at.attrs[name];
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) {
-    report(at, `${name}="${value}" must be a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return n;
-}
-
-function unit(
-  at: Element,
-  name: string,
-  fallback: number,
-  parse: (text: string) => number,
-  report: Report,
-): number {
-  const value = at.attrs[name];
-  if (value === undefined) return fallback;
-  try {
-    const n = parse(value);
-    if (n <= 0) throw new Error(`${name} must be more than zero`);
-    return n;
-  } catch (error) {
-    report(at, `${name}="${value}": ${(error as Error).message}`);
-    return fallback;
-  }
-}
-
 /** Reads the element, calling `report` for each problem; the result uses defaults for those. */
 export function parseC2sConfig(element: Element, report: Report): C2sConfig {
-  const config: C2sConfig = {
-    domains: [],
-    listens: [],
-    certificates: [],
-    requireEncryption: true,
-    plainUnencrypted: false,
-    iterations: 10000,
-    limits: { ...DEFAULT_LIMITS },
-    register: undefined,
-  };
-  for (const child of element.elements) {
-    if (!KNOWN.has(child.local)) {
-      report(child, `<${child.local}> is not a c2s setting; use one of ${[...KNOWN].join(", ")}`);
-      continue;
-    }
-    switch (child.local) {
-      case "domain": {
-        try {
-          const domain = normalizeDomain(child.text().trim());
-          if (config.domains.includes(domain)) report(child, `Domain ${domain} is listed twice`);
-          else config.domains.push(domain);
-        } catch (error) {
-          report(child, `<domain> must hold a domain name: ${(error as Error).message}`);
-        }
-        break;
-      }
-      case "listen": {
-        const tls = child.attrs.tls ?? "starttls";
-        if (tls !== "starttls" && tls !== "direct") {
-          report(child, `tls="${tls}" must be starttls or direct`);
-        }
-        if (child.attrs.port === undefined) report(child, "<listen> needs a port attribute");
-        config.listens.push({
-          port: integer(child, "port", 5222, 0, 65535, report),
-          address: child.attrs.address ?? "::",
-          tls: tls === "direct" ? "direct" : "starttls",
-        });
-        break;
-      }
-      case "certificate": {
-        const { cert, key } = child.attrs;
-        if (!cert || !key) report(child, "<certificate> needs cert and key file attributes");
-        let host = "";
-        try {
-          host = child.attrs.host === undefined ? "" : normalizeDomain(child.attrs.host);
-        } catch (error) {
-          report(child, `host="${child.attrs.host}" is not a domain: ${(error as Error).message}`);
-        }
-        config.certificates.push({ host, cert: cert ?? "", key: key ?? "" });
-        break;
-      }
-      case "require-encryption":
-        config.requireEncryption = bool(child, "enabled", true, report);
-        break;
-      case "plain":
-        config.plainUnencrypted = bool(child, "allow-unencrypted", false, report);
-        break;
-      case "scram":
-        config.iterations = integer(child, "iterations", 10000, 4096, 10_000_000, report);
-        break;
-      case "limits":
-        config.limits = readLimits(child, report);
-        break;
-      case "register": {
-        const ranges: Cidr[] = [];
-        for (const text of (child.attrs.from ?? "").split(/\s+/).filter((s) => s !== "")) {
-          try {
-            ranges.push(parseCidr(text));
-          } catch (error) {
-            report(child, (error as Error).message);
-          }
-        }
-        if (child.attrs.from === undefined) {
-          report(child, '<register> needs from="…" with the address ranges allowed to register');
-        }
-        config.register = {
-          from: ranges,
-          rate: integer(child, "rate", 5, 1, 1_000_000, report),
-          per: unit(child, "per", 10 * 60_000, parseDuration, report),
-        };
-        break;
-      }
-    }
-  }
-  if (config.domains.length === 0) {
-    report(element, "<c2s> needs at least one <domain> naming a host clients may log in to");
-  }
-  if (config.listens.length === 0) {
-    config.listens.push({ port: 5222, address: "::", tls: "starttls" });
-  }
+  const context = { problem: report, warning: () => {} };
+  const config = toC2sConfig(C2S.validate(element, context));
   const seen = new Set<string>();
   for (const listen of config.listens) {
     const key = `${listen.address}:${listen.port}`;
-    if (listen.port !== 0 && seen.has(key)) {
-      report(element, `Two <listen> elements use ${key}`);
-    }
+    if (listen.port !== 0 && seen.has(key)) report(element, `Two <listen> elements use ${key}`);
     seen.add(key);
   }
   return config;
 }
 
-function readLimits(at: Element, report: Report): LimitsConfig {
-  const d = DEFAULT_LIMITS;
-  return {
-    stanzaSize: unit(at, "stanza-size", d.stanzaSize, parseSize, report),
-    rate: unit(at, "rate", d.rate, parseSize, report),
-    burst: unit(at, "burst", d.burst, parseSize, report),
-    authTimeout: unit(at, "auth-timeout", d.authTimeout, parseDuration, report),
-    connectionsPerIp: integer(at, "connections-per-ip", d.connectionsPerIp, 1, 1_000_000, report),
-    idleTimeout: unit(at, "idle-timeout", d.idleTimeout, parseDuration, report),
-    keepalive: unit(at, "keepalive", d.keepalive, parseDuration, report),
-    authAttempts: integer(at, "auth-attempts", d.authAttempts, 1, 100, report),
-  };
-}
-
 /** Reads a config `check` already validated; throws on the first problem. */
 export function readC2sConfig(element: Element): C2sConfig {
-  return parseC2sConfig(element, (_at, message) => {
-    throw new Error(message);
-  });
+  return toC2sConfig(C2S.read(element));
+}
+
+function toC2sConfig(values: Values<typeof C2S>): C2sConfig {
+  const limits = values.limits;
+  return {
+    domains: values.domain,
+    listens: values.listen.length > 0
+      ? values.listen
+      : [{ port: 5222, address: "::", tls: "starttls" }],
+    certificates: values.certificate,
+    requireEncryption: values["require-encryption"].enabled,
+    plainUnencrypted: values.plain["allow-unencrypted"],
+    iterations: values.scram.iterations,
+    limits: {
+      stanzaSize: limits["stanza-size"],
+      rate: limits.rate,
+      burst: limits.burst,
+      authTimeout: limits["auth-timeout"],
+      connectionsPerIp: limits["connections-per-ip"],
+      idleTimeout: limits["idle-timeout"],
+      keepalive: limits.keepalive,
+      authAttempts: limits["auth-attempts"],
+    },
+    register: values.register,
+  };
 }

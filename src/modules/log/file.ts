@@ -14,7 +14,7 @@
  * everything written so far to reach the file.
  */
 import type { FileAdapter } from "../../adapters/types.ts";
-import { parseSize } from "../../config/units.ts";
+import { integer, options, size } from "../../config/options.ts";
 import type { ModuleDefinition } from "../../server/module_api.ts";
 import { describe } from "../../util/errors.ts";
 import { registerSink } from "./line.ts";
@@ -107,6 +107,12 @@ export class FileAppender {
   }
 }
 
+/** Without `keep`, `FileAppender` keeps `DEFAULT_KEEP` files. */
+const FILE = options({
+  rotate: size(undefined, { positive: true }),
+  keep: integer(undefined, { min: 1 }),
+});
+
 export const fileModule: ModuleDefinition = {
   element: "file",
   sections: ["log"],
@@ -114,31 +120,19 @@ export const fileModule: ModuleDefinition = {
     if (element.text().trim() === "") {
       context.problem(element, "<file> needs a path, such as <file>error.log</file>");
     }
-    const { rotate, keep } = element.attrs;
-    if (rotate !== undefined) {
-      try {
-        if (parseSize(rotate) <= 0) {
-          context.problem(element, `rotate="${rotate}" must be more than zero, such as 10MiB`);
-        }
-      } catch (error) {
-        context.problem(element, `rotate: ${describe(error)}`);
-      }
-    }
-    if (keep !== undefined) {
-      if (!/^\d+$/.test(keep.trim()) || Number(keep) < 1) {
-        context.problem(element, `keep="${keep}" must be a whole number of files, 1 or more`);
-      } else if (rotate === undefined) {
-        context.warning(element, `keep="${keep}" does nothing without rotate="…", such as 10MiB`);
-      }
+    const { rotate, keep } = FILE.validate(element, context);
+    if (keep !== undefined && rotate === undefined) {
+      context.warning(element, `keep="${keep}" does nothing without rotate="…", such as 10MiB`);
     }
   },
   register(api) {
     const path = api.resolvePath(api.config.text().trim());
+    const { rotate, keep } = FILE.read(api.config);
     const appender = new FileAppender({
       files: api.adapters.files,
       path,
-      rotateBytes: api.options.size("rotate"),
-      keep: api.options.integer("keep", DEFAULT_KEEP),
+      rotateBytes: rotate,
+      keep,
       onError(error) {
         // On standard error, never through api.log: the report would come back to this file.
         api.adapters.stderr(`Cannot write log file ${path}: ${describe(error)}\n`);

@@ -4,7 +4,7 @@ import type { FileAdapter } from "../../adapters/types.ts";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { xml } from "../../xml/element.ts";
 import { FileAppender, fileModule } from "./file.ts";
-import { logSection } from "./testing.ts";
+import { logSection } from "./_testing.ts";
 
 /** Counts appends, to see coalescing. */
 class CountingFiles extends MemoryFiles {
@@ -121,12 +121,12 @@ Deno.test("FileAppender.flush() waits for lines written while an append is in fl
 });
 
 Deno.test("<file> appends lines relative to the config folder and flushes when unloaded", async () => {
-  const { memory, log, section, fallback } = await logSection([
-    [fileModule, xml("file", { rotate: "80B", keep: "1" }, "logs/error.log")],
-  ]);
+  const { memory, log, stop, fallback } = await logSection(
+    `<file rotate="80B" keep="1">logs/error.log</file>`,
+  );
   log("warn", "one");
   log("error", "two");
-  await section.stop();
+  await stop();
   const path = "/etc/jabberd/logs/error.log";
   assert.equal(
     memory.files.files.get(path),
@@ -135,12 +135,10 @@ Deno.test("<file> appends lines relative to the config folder and flushes when u
   );
   assert.deepEqual(fallback, []);
   // A second run rotates the full file away (keep="1": one old file).
-  const next = await logSection([
-    [fileModule, xml("file", { rotate: "80B", keep: "1" }, "logs/error.log")],
-  ]);
+  const next = await logSection(`<file rotate="80B" keep="1">logs/error.log</file>`);
   next.memory.files.files.set(path, memory.files.files.get(path)!);
   next.log("alert", "three");
-  await next.section.stop();
+  await next.stop();
   assert.equal(
     next.memory.files.files.get(path),
     "2024-05-17T08:30:05.000Z example.org alert three\n",
@@ -160,8 +158,8 @@ Deno.test("fileModule.validate() checks the path, rotate and keep", () => {
   fileModule.validate!(xml("file", { rotate: "lots", keep: "0" }), context);
   assert.equal(problems.length, 3);
   assert.match(problems[0], /^<file> needs a path/);
-  assert.match(problems[1], /^rotate: Size "lots" is not a number with a unit/);
-  assert.match(problems[2], /^keep="0" must be a whole number of files, 1 or more/);
+  assert.match(problems[1], /^Option "rotate" of <file> is invalid: size "lots" is not a number/);
+  assert.match(problems[2], /^Option "keep" of <file> is invalid: 0 is too small; write 1 or more/);
   fileModule.validate!(xml("file", { keep: "3" }, "a.log"), context);
   assert.deepEqual(warnings, ['keep="3" does nothing without rotate="…", such as 10MiB']);
 });

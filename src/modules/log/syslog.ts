@@ -17,16 +17,12 @@
  * be `fatal`, i.e. Emergency, which many syslog setups broadcast to every terminal); and a failed
  * send (an unresolvable host) rejects a promise nobody can catch, which ends a Deno process, and
  * leaves its sink dead for every later line. The format is one line of code; UDP goes through
- * `node:dgram` (the adapters have no datagram socket; this file is the one place to change if
- * they get one), TCP through `api.adapters.net`.
+ * `api.adapters.datagrams`, TCP through `api.adapters.net`.
  */
-import { createSocket, type Socket } from "node:dgram";
-import { isIPv6 } from "node:net";
-import { hostname } from "node:os";
-import process from "node:process";
-import type { Connection, NetAdapter } from "../../adapters/types.ts";
+import type { Connection, DatagramAdapter, NetAdapter } from "../../adapters/types.ts";
 import type { LogLevel, ModuleDefinition } from "../../server/module_api.ts";
 import { describe } from "../../util/errors.ts";
+import { oneOf, options, port, string } from "../../config/options.ts";
 import { registerSink } from "./line.ts";
 
 /** RFC 5424 §6.2.1 facility codes, by the names syslog.conf uses. */
@@ -91,18 +87,20 @@ interface Transport {
   close(): Promise<void>;
 }
 
-function udpTransport(host: string, port: number, onError: (error: unknown) => void): Transport {
-  const socket: Socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
-  socket.on("error", onError);
-  // A log socket alone must not keep the process running.
-  socket.unref();
+function udpTransport(
+  datagrams: DatagramAdapter,
+  host: string,
+  port: number,
+  onError: (error: unknown) => void,
+): Transport {
+  // A send-only socket of the family of the server's address (a name is looked up as IPv4).
+  const socket = datagrams.bind({ hostname: host.includes(":") ? "::" : "0.0.0.0", port: 0 });
+  socket.catch(onError);
+  const to = { hostname: host, port };
   return {
-    send(message) {
-      socket.send(message, port, host, (error) => {
-        if (error) onError(error);
-      });
-    },
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    // Callbacks on one promise run in the order they were added: the lines stay in order.
+    send: (message) => void socket.then((opened) => opened.send(message, to)).catch(onError),
+    close: () => socket.then((opened) => opened.close(), () => {}),
   };
 }
 
@@ -162,52 +160,32 @@ function tcpTransport(
   };
 }
 
-function machineName(): string {
-  try {
-    // RFC 5424 §6.2.4: printable US-ASCII without spaces, at most 255 characters.
-    const name = hostname().replace(/[^\x21-\x7e]/g, "").slice(0, 255);
-    return name || "-";
-  } catch {
-    // No permission to read it: the NILVALUE is allowed.
-    return "-";
-  }
+/** RFC 5424 §6.2.4: printable US-ASCII without spaces, at most 255 characters, else `-`. */
+function machineName(hostname: string | undefined): string {
+  return hostname?.replace(/[^\x21-\x7e]/g, "").slice(0, 255) || "-";
 }
 
-const PROTOCOLS = ["udp", "tcp"];
+/** `<syslog>`'s settings, all attributes (or child elements of those names). */
+const SYSLOG = options({
+  facility: oneOf(Object.keys(FACILITIES), "local0"),
+  host: string("127.0.0.1"),
+  port: port(514),
+  protocol: oneOf(["udp", "tcp"], "udp"),
+});
 
 export const syslogModule: ModuleDefinition = {
   element: "syslog",
   sections: ["log"],
   validate(element, context) {
-    const { facility, port, protocol } = element.attrs;
-    if (facility !== undefined && !(facility in FACILITIES)) {
-      context.problem(
-        element,
-        `Unknown syslog facility "${facility}"; use one of ${Object.keys(FACILITIES).join(", ")}`,
-      );
-    }
-    if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-      context.problem(element, `port="${port}" must be a port number from 1 to 65535`);
-    }
-    if (protocol !== undefined && !PROTOCOLS.includes(protocol)) {
-      context.problem(element, `protocol="${protocol}" must be udp or tcp`);
-    }
-    if (element.attrs.host === "") {
-      context.problem(element, `host="" is empty; write the syslog server, such as 127.0.0.1`);
-    }
-    if (element.children.length > 0) {
-      context.problem(element, "<syslog/> takes its settings as attributes and no content");
-    }
+    SYSLOG.validate(element, context);
   },
   register(api) {
-    const attrs = api.config.attrs;
-    const host = attrs.host ?? "127.0.0.1";
-    const port = Number(attrs.port ?? 514);
+    const { facility, host, port, protocol } = SYSLOG.read(api.config);
     const header: SyslogHeader = {
-      facility: FACILITIES[attrs.facility ?? "local0"],
-      hostname: machineName(),
+      facility: FACILITIES[facility],
+      hostname: machineName(api.adapters.process.hostname()),
       appName: "jabberd",
-      procId: String(process.pid),
+      procId: String(api.adapters.process.pid()),
     };
     let failed = false;
     const onError = (error: unknown) => {
@@ -216,9 +194,9 @@ export const syslogModule: ModuleDefinition = {
       failed = true;
       api.adapters.stderr(`Cannot send to syslog at ${host}:${port}: ${describe(error)}\n`);
     };
-    const transport = attrs.protocol === "tcp"
+    const transport = protocol === "tcp"
       ? tcpTransport(api.adapters.net, () => api.timer.now(), host, port, onError)
-      : udpTransport(host, port, onError);
+      : udpTransport(api.adapters.datagrams, host, port, onError);
     registerSink(api, (line, packet) => {
       transport.send(
         formatSyslog(header, packet.element.attrs.type ?? "", api.timer.now(), line),

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
 import type { Connection } from "../../adapters/types.ts";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { xml } from "../../xml/element.ts";
 import { formatSyslog, SEVERITIES, syslogModule } from "./syslog.ts";
-import { logSection } from "./testing.ts";
+import { logSection } from "./_testing.ts";
 
 const HEADER = { facility: 16, hostname: "node1", appName: "jabberd", procId: "42" };
 
@@ -20,41 +19,42 @@ Deno.test("formatSyslog() writes an RFC 5424 message with PRI = facility * 8 + s
 });
 
 Deno.test("<syslog> sends each line over UDP to the configured server", async () => {
-  const server = createSocket("udp4");
-  const received = new Promise<string>((resolve) => {
-    server.on("message", (message) => resolve(new TextDecoder().decode(message)));
-  });
-  await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", () => resolve()));
-  const port = server.address().port;
-  const { log, section, fallback } = await logSection([
-    [syslogModule, xml("syslog", { host: "127.0.0.1", port: String(port), facility: "local1" })],
-  ]);
-  try {
-    log("error", "cannot reach the database");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const line = await Promise.race([
-      received,
-      new Promise<string>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("No syslog datagram arrived")), 10_000);
-      }),
-    ]);
-    clearTimeout(timer);
-    // local1 (17) * 8 + error (3) = 139.
-    assert.match(
-      line,
-      /^<139>1 2024-05-17T08:30:05\.000Z \S+ jabberd \d+ - - 2024-05-17T08:30:05\.000Z example\.org error cannot reach the database$/,
-    );
-    assert.deepEqual(fallback, []);
-  } finally {
-    await section.stop();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const setup = await logSection(`<syslog host="127.0.0.1" port="1514" facility="local1"/>`);
+  const received: string[] = [];
+  const server = await setup.memory.datagrams.bind(
+    { hostname: "127.0.0.1", port: 1514 },
+    (data) => received.push(new TextDecoder().decode(data)),
+  );
+  setup.log("error", "cannot reach the database");
+  setup.log("info", "second");
+  for (let i = 0; i < 100 && received.length < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
+  // local1 (17) * 8 + error (3) = 139; the header names this machine and process.
+  assert.deepEqual(received, [
+    "<139>1 2024-05-17T08:30:05.000Z memory-host jabberd 999 - - " +
+    "2024-05-17T08:30:05.000Z example.org error cannot reach the database",
+    "<142>1 2024-05-17T08:30:05.000Z memory-host jabberd 999 - - " +
+    "2024-05-17T08:30:05.000Z example.org info second",
+  ]);
+  assert.deepEqual(setup.fallback, []);
+  await setup.stop();
+  await server.close();
+});
+
+Deno.test("<syslog> reports a UDP server whose name does not resolve once on standard error", async () => {
+  const { log, stop, memory } = await logSection(`<syslog host="syslog.nowhere.test"/>`);
+  log("info", "a");
+  log("info", "b");
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(memory.output.stderr, [
+    "Cannot send to syslog at syslog.nowhere.test:514: Cannot resolve syslog.nowhere.test\n",
+  ]);
+  await stop();
 });
 
 Deno.test("<syslog protocol=tcp> frames messages by octet count (RFC 6587)", async () => {
-  const setup = await logSection([
-    [syslogModule, xml("syslog", { host: "127.0.0.1", port: "1514", protocol: "tcp" })],
-  ]);
+  const setup = await logSection(`<syslog host="127.0.0.1" port="1514" protocol="tcp"/>`);
   let data = "";
   let connection: Connection | undefined;
   const listener = await setup.memory.net.listen({ hostname: "127.0.0.1", port: 1514 }, (c) => {
@@ -71,15 +71,13 @@ Deno.test("<syslog protocol=tcp> frames messages by octet count (RFC 6587)", asy
   const bytes = (text: string) => new TextEncoder().encode(text).length;
   assert.equal(Number(frames[1]), bytes(frames[2]));
   assert.equal(Number(frames[3]), bytes(frames[4]));
-  await setup.section.stop();
+  await setup.stop();
   connection?.close();
   await listener.close();
 });
 
 Deno.test("<syslog> reports an unreachable TCP server once on standard error", async () => {
-  const { log, section, memory } = await logSection([
-    [syslogModule, xml("syslog", { port: "1514", protocol: "tcp" })],
-  ]);
+  const { log, stop, memory } = await logSection(`<syslog port="1514" protocol="tcp"/>`);
   log("info", "a");
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
   log("info", "b");
@@ -88,7 +86,7 @@ Deno.test("<syslog> reports an unreachable TCP server once on standard error", a
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(memory.output.stderr.length, 1);
   assert.match(memory.output.stderr[0], /^Cannot send to syslog at 127\.0\.0\.1:1514: /);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("syslogModule.validate() checks facility, port and protocol", () => {
@@ -104,7 +102,10 @@ Deno.test("syslogModule.validate() checks facility, port and protocol", () => {
     context,
   );
   assert.equal(problems.length, 3);
-  assert.match(problems[0], /^Unknown syslog facility "local9"; use one of kern, /);
-  assert.equal(problems[1], 'port="70000" must be a port number from 1 to 65535');
-  assert.equal(problems[2], 'protocol="tls" must be udp or tcp');
+  assert.match(problems[0], /^Option "facility" of <syslog> is invalid: "local9" is not known/);
+  assert.match(problems[1], /^Option "port" of <syslog> is invalid: /);
+  assert.equal(
+    problems[2],
+    'Option "protocol" of <syslog> is invalid: "tls" is not known here; write udp or tcp',
+  );
 });

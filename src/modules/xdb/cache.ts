@@ -1,6 +1,6 @@
 /**
  * `<cache timeout="30s" max="10000"/>` in an `<xdb>` section: answers repeated gets from memory
- * (DESIGN base modules: "cache with timeout"; "cache invalidated on set").
+ * (docs/architecture.md "Base modules": a read cache invalidated on writes).
  *
  * - A get that `<kv>` answered is kept for `timeout` (default 30 s, on `api.timer.now()`), per
  *   owner+namespace, at most `max` entries (default 10,000; least recently used go first). Results
@@ -14,7 +14,7 @@
  *   after the read did. That table is bounded too; a read older than its forgotten part is not
  *   kept.
  */
-import { optionReader } from "../../config/options.ts";
+import { duration, integer, options } from "../../config/options.ts";
 import type { ModuleDefinition } from "../../server/module_api.ts";
 import type { Packet } from "../../tree/packet.ts";
 import type { Element } from "../../xml/element.ts";
@@ -28,9 +28,7 @@ import {
   type XdbRequest,
 } from "./request.ts";
 
-const OPTIONS = new Set(["timeout", "max"]);
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX = 10_000;
+const CACHE = options({ timeout: duration(30_000), max: integer(10_000, { min: 1 }) });
 
 interface Entry {
   data: Element | undefined;
@@ -82,35 +80,11 @@ export const cacheModule: ModuleDefinition = {
   element: "cache",
   sections: ["xdb"],
   validate(element, context) {
-    for (const name of Object.keys(element.attrs)) {
-      if (OPTIONS.has(name) || name === "xmlns" || name.startsWith("xmlns:")) continue;
-      context.problem(element, `<cache> has no attribute "${name}"; use timeout or max`);
-    }
-    for (const child of element.elements) {
-      if (!OPTIONS.has(child.name)) {
-        context.problem(child, `<cache> has no setting <${child.name}>; use timeout or max`);
-      }
-    }
-    const options = optionReader(element);
-    try {
-      const timeout = options.duration("timeout");
-      if (timeout === 0) context.warning(element, "<cache timeout> of 0 caches nothing");
-    } catch (error) {
-      context.problem(element, (error as Error).message);
-    }
-    try {
-      const max = options.integer("max");
-      if (max !== undefined && max < 1) {
-        context.problem(element, `<cache max="${max}"> must be 1 or more entries`);
-      }
-    } catch (error) {
-      context.problem(element, (error as Error).message);
-    }
+    const { timeout } = CACHE.validate(element, context);
+    if (timeout === 0) context.warning(element, "<cache timeout> of 0 caches nothing");
   },
   register(api) {
-    const timeoutMs = api.options.duration("timeout", DEFAULT_TIMEOUT_MS)!;
-    const max = api.options.integer("max", DEFAULT_MAX)!;
-    if (max < 1) throw new Error(`<cache max="${max}"> must be 1 or more entries`);
+    const { timeout: timeoutMs, max } = CACHE.read(api.config);
     const entries = new LruMap<Entry>(max);
     /** Per key, the sequence number of the last write that passed. */
     const lastWrite = new LruMap<number>(max);

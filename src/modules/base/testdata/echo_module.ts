@@ -2,16 +2,20 @@
  * A module for the `<load>`, `<fork>` tests: answers each message with its body prefixed by the
  * `prefix` setting, stores the last body through XDB on `store …`, and fails on `crash`.
  */
+import { options, string } from "../../../config/options.ts";
 import type { ModuleApi, ValidationContext } from "../../../server/module_api.ts";
 import { xml } from "../../../xml/element.ts";
 import type { Element } from "../../../xml/element.ts";
 
+/** The element is the `<load>` or `<fork>` itself: its own names are accepted too. */
+const SETTINGS = options({ prefix: string("echo: ") }, { others: true });
+
 export function validate(element: Element, context: ValidationContext): void {
-  if (element.attr("prefix") === "") context.problem(element, "prefix must not be empty");
+  SETTINGS.validate(element, context);
 }
 
 export function register(api: ModuleApi): void {
-  const prefix = api.options.string("prefix", "echo: ")!;
+  const { prefix } = SETTINGS.read(api.config);
   api.log.info(`echo module up in ${api.id}`);
   api.handle("deliver", async (packet) => {
     const message = packet.element;
