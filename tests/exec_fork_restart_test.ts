@@ -5,14 +5,38 @@
  * program are stopped with a log line.
  */
 import assert from "node:assert/strict";
-import { denoAdapters } from "../src/adapters/deno/mod.ts";
-import { exec } from "../src/modules/base/exec.ts";
-import { fork } from "../src/modules/base/fork.ts";
-import { testTree, waitFor } from "../src/modules/base/testing.ts";
+import { denoAdapters, DenoProcess } from "../src/adapters/deno/mod.ts";
+import { botWorld } from "../src/modules/base/_testing.ts";
 import type { ModuleDefinition } from "../src/server/module_api.ts";
+import { waitFor } from "../src/server/_testing.ts";
 import { type Element, xml } from "../src/xml/element.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.slice(0, -1);
+
+/** `services` on the Deno adapters, paths relative to the repository's root. */
+function realWorld(services: string) {
+  return botWorld(services, {
+    adapters: denoAdapters(),
+    file: `${ROOT}/jabberd.xml`,
+    modules: [bystander],
+  });
+}
+
+/** A section answering in-process, `<echo xmlns="test:echo"/>`: its traffic must not notice a crash. */
+const bystander: ModuleDefinition = {
+  element: "test:echo",
+  sections: ["service"],
+  register(api) {
+    api.handle("deliver", (packet) => {
+      const m = packet.element;
+      api.deliver(
+        xml("message", { to: m.attrs.from!, from: m.attrs.to! }, xml("body", {}, "other")),
+        packet,
+      );
+      return "done";
+    });
+  },
+};
 
 function pidFromLogs(logs: string[], label: RegExp, after = 0): number | undefined {
   for (const line of logs.slice(after).reverse()) {
@@ -22,24 +46,10 @@ function pidFromLogs(logs: string[], label: RegExp, after = 0): number | undefin
   return undefined;
 }
 
-async function killedInTraffic(definition: ModuleDefinition, element: Element, label: RegExp) {
-  const tree = await testTree({ adapters: denoAdapters(), configDir: ROOT });
-  // A bystander section answering in-process: its traffic must not notice the crash.
-  const bystander = await tree.service("other", "other.example", {
-    element: "echo",
-    sections: ["service"],
-    register(api) {
-      api.handle("deliver", (packet) => {
-        const m = packet.element;
-        api.deliver(
-          xml("message", { to: m.attrs.from!, from: m.attrs.to! }, xml("body", {}, "other")),
-          packet,
-        );
-        return "done";
-      });
-    },
-  }, xml("echo"));
-  const bot = await tree.service("bot", "bot.example", definition, element);
+async function killedInTraffic(element: Element, label: RegExp) {
+  const tree = await realWorld(`
+    <service id="other"><host>other.example</host><echo xmlns="test:echo"/></service>
+    <service id="bot"><host>bot.example</host>${element}</service>`);
   const answered = (body: string) =>
     tree.received.some((p) =>
       p.element.attrs.type !== "error" && p.element.getChildText("body")?.endsWith(body)
@@ -93,14 +103,12 @@ async function killedInTraffic(definition: ModuleDefinition, element: Element, l
     await waitFor(() => answered("after"), "an answer after the restart");
     assert.equal(tree.bodies().filter((b) => b === "other").length, 25);
   } finally {
-    await bot.stop();
-    await bystander.stop();
+    await tree.world.stop();
   }
 }
 
 Deno.test("3 an exec'd program killed in the middle of traffic comes back; nothing is lost", async () => {
   await killedInTraffic(
-    exec,
     xml("exec", { "restart-delay": "1s", queue: "3" }, "python3 examples/echo_exec/echo_bot.py"),
     /Program python3/,
   );
@@ -108,7 +116,6 @@ Deno.test("3 an exec'd program killed in the middle of traffic comes back; nothi
 
 Deno.test("5 a forked module killed in the middle of traffic comes back; nothing is lost", async () => {
   await killedInTraffic(
-    fork,
     xml(
       "fork",
       { "restart-delay": "1s", queue: "3" },
@@ -119,55 +126,80 @@ Deno.test("5 a forked module killed in the middle of traffic comes back; nothing
 });
 
 Deno.test("5 a forked module reaches XDB and the log through its parent", async () => {
-  const tree = await testTree({ adapters: denoAdapters(), configDir: ROOT });
-  const bot = await tree.service(
-    "bot",
-    "bot.example",
-    fork,
-    xml("fork", { path: "src/modules/base/testdata/echo_module.ts" }),
-  );
+  const tree = await realWorld(`<service id="bot"><host>bot.example</host>
+    <fork path="src/modules/base/testdata/echo_module.ts"/></service>`);
   try {
     tree.send("bot.example", "store plums");
     await waitFor(() => tree.bodies().includes("stored plums"), "the stored answer");
-    assert.equal(tree.store.get("alice@client.example/r|test:last")?.text(), "plums");
+    const stored = await tree.world.xdb.get("alice@client.example/r", "test:last");
+    assert.equal(stored?.text(), "plums");
     assert.ok(tree.logs.some((line) => line.includes("echo module up in bot")));
   } finally {
-    await bot.stop();
+    await tree.world.stop();
+  }
+});
+
+Deno.test("5 <fork> in a compiled binary starts the binary itself with fork-child and its flags", async () => {
+  // A stand-in for `dist/jabberd`: it records the arguments it gets, then runs jabberd as the
+  // binary would, so the child is started exactly as in a compiled binary (no `run -A main.ts`).
+  const dir = await Deno.makeTempDir({ prefix: "jabberd_compiled_" });
+  const launcher = `${dir}/jabberd`;
+  const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+  await Deno.writeTextFile(
+    launcher,
+    `#!/bin/sh\nprintf '%s\\n' "$@" >> ${quote(`${dir}/args`)}\n` +
+      `exec ${quote(Deno.execPath())} run -A ${quote(`${ROOT}/main.ts`)} "$@"\n`,
+  );
+  await Deno.chmod(launcher, 0o755);
+  const tree = await botWorld(
+    `<service id="bot"><host>bot.example</host>
+      <fork path="src/modules/base/testdata/echo_module.ts"/></service>`,
+    {
+      adapters: {
+        ...denoAdapters(),
+        process: new DenoProcess({ standalone: true, execPath: launcher }),
+      },
+      file: `${ROOT}/jabberd.xml`,
+    },
+  );
+  try {
+    tree.send("bot.example", "store figs");
+    await waitFor(() => tree.bodies().includes("stored figs"), "the stored answer");
+    const args = (await Deno.readTextFile(`${dir}/args`)).trim().split("\n");
+    assert.equal(args[0], "fork-child");
+    assert.ok(args.includes("--id=bot"), args.join(" "));
+    assert.ok(!args.includes("run") && !args.some((arg) => arg.endsWith("main.ts")));
+  } finally {
+    await tree.world.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("3 a program that writes garbage or floods is stopped with a log line and restarted", async () => {
-  const tree = await testTree({ adapters: denoAdapters(), configDir: ROOT });
-  const garbage = await tree.service(
-    "garbage",
-    "garbage.example",
-    exec,
+  const garbage = xml(
+    "exec",
+    { program: "sh", "restart-delay": "1h" },
+    xml("arg", {}, "-c"),
     xml(
-      "exec",
-      { program: "sh", "restart-delay": "1h" },
-      xml("arg", {}, "-c"),
-      xml(
-        "arg",
-        {},
-        "printf '<stream:stream xmlns:stream=\"http://etherx.jabber.org/streams\"><a></b>'; exec sleep 30",
-      ),
+      "arg",
+      {},
+      "printf '<stream:stream xmlns:stream=\"http://etherx.jabber.org/streams\"><a></b>'; exec sleep 30",
     ),
   );
-  const flood = await tree.service(
-    "flood",
-    "flood.example",
-    exec,
+  const flood = xml(
+    "exec",
+    { program: "sh", "restart-delay": "1h", "max-bytes": "64KiB" },
+    xml("arg", {}, "-c"),
     xml(
-      "exec",
-      { program: "sh", "restart-delay": "1h", "max-bytes": "64KiB" },
-      xml("arg", {}, "-c"),
-      xml(
-        "arg",
-        {},
-        "printf '<stream:stream xmlns:stream=\"http://etherx.jabber.org/streams\">'; yes '<presence from=\"flood.example\"/>' | head -c 10000000; exec sleep 30",
-      ),
+      "arg",
+      {},
+      "printf '<stream:stream xmlns:stream=\"http://etherx.jabber.org/streams\">'; yes '<presence from=\"flood.example\"/>' | head -c 10000000; exec sleep 30",
     ),
   );
+  // The elements serialize with their text escaped: the shell lines hold "<" and quotes.
+  const tree = await realWorld(`
+    <service id="garbage"><host>garbage.example</host>${garbage}</service>
+    <service id="flood"><host>flood.example</host>${flood}</service>`);
   try {
     await waitFor(
       () => tree.logs.some((l) => /Program sh .*stopped because .*not-well-formed/.test(l)),
@@ -179,7 +211,6 @@ Deno.test("3 a program that writes garbage or floods is stopped with a log line 
     );
     assert.ok(tree.logs.some((l) => /restarting in 3600000 ms/.test(l)));
   } finally {
-    await garbage.stop();
-    await flood.stop();
+    await tree.world.stop();
   }
 });

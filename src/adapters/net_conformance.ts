@@ -260,6 +260,30 @@ export function netConformance(name: string, makeNet: () => NetAdapter): void {
     });
   });
 
+  test("startTlsServer() rejects with an Error when the client closes instead", async (net) => {
+    const certs = testCertificates();
+    const failure = Promise.withResolvers<unknown>();
+    await withServer(net, undefined, (conn) => {
+      conn.onData(() => {
+        conn.pause();
+        conn.write("<proceed/>");
+        conn.startTlsServer({ default: certs.localhost }).then(
+          () => failure.resolve("the handshake succeeded"),
+          failure.resolve,
+        );
+      });
+    }, async (port) => {
+      const conn = await net.connect({ hostname: "127.0.0.1", port });
+      const received = new Received(conn);
+      conn.write("<starttls/>");
+      await received.wait((text) => text === "<proceed/>");
+      conn.close();
+      const error = await failure.promise;
+      assert.ok(error instanceof Error, `rejected with ${String(error)}`);
+      assert.match(error.message, /closed during the TLS handshake/);
+    });
+  });
+
   test("serves direct TLS with the certificate chosen by SNI and ALPN", async (net) => {
     const certs = testCertificates();
     const serverTls: ServerTlsOptions = {

@@ -1,7 +1,7 @@
 /**
  * The contract between the runtime-free core and a runtime: everything the server needs from the
- * outside world (sockets, TLS, processes, KV, DNS, clocks, signals, files). `deno/` implements it
- * on Deno, `memory/` in-process for tests.
+ * outside world (sockets, datagrams, TLS, processes, workers, KV, DNS, clocks, signals, files).
+ * `deno/` implements it on Deno, `memory/` in-process for tests.
  */
 
 /** A socket address. */
@@ -120,12 +120,66 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
+/** A program and its arguments, ready for `spawn()`. */
+export interface CommandLine {
+  command: string;
+  args: string[];
+}
+
 export interface ProcessAdapter {
   spawn(command: string, options?: SpawnOptions): ChildProcess;
-  /** The path of the running runtime executable (to start a child jabberd). */
-  execPath(): string;
+  /**
+   * How to run this same jabberd again with `args` (the child of `<fork>`): under `deno run`
+   * the runtime with `run -A main.ts` before them, in a compiled binary the binary itself.
+   */
+  selfCommand(args: string[]): CommandLine;
+  /** This process's id (syslog's PROCID). */
+  pid(): number;
+  /** This machine's name, or undefined when it cannot be read (syslog's HOSTNAME). */
+  hostname(): string | undefined;
   /** The working directory, to turn a relative path into a file URL (`<load>`'s `import()`). */
   cwd?(): string;
+}
+
+/** A UDP socket (RFC 768), for syslog over UDP (RFC 5426). */
+export interface DatagramSocket {
+  /** The address it is bound to (the port the system chose when 0 was asked). */
+  readonly address: Address;
+  /** Sends one datagram; rejects when it cannot leave (an unknown host name, too large). */
+  send(data: string | Uint8Array, to: Address): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatagramAdapter {
+  /**
+   * Opens a UDP socket bound to `address` (`0.0.0.0` or `::` with port 0 to only send). With
+   * `onMessage` it receives, and keeps the process alive until closed; without, it never does.
+   */
+  bind(
+    address: Address,
+    onMessage?: (data: Uint8Array, from: Address) => void,
+  ): Promise<DatagramSocket>;
+}
+
+/** A running Web Worker as its starter sees it: the message port, errors and the off switch. */
+export interface WorkerHandle {
+  /** Sends a structured-cloneable message; throws at once for one that cannot be cloned. */
+  postMessage(message: unknown): void;
+  /** Sets the callback for the worker's messages (replacing any previous one). */
+  onMessage(callback: (data: unknown) => void): void;
+  /**
+   * Sets the callback for an uncaught error in the worker (its module failing to load
+   * included). The error ends the worker only: never the process.
+   */
+  onError(callback: (message: string) => void): void;
+  /** Sets the callback for a message from the worker that could not be deserialized. */
+  onMessageError(callback: () => void): void;
+  terminate(): void;
+}
+
+export interface WorkerAdapter {
+  /** Starts a module worker running `url` (a `file:` URL). */
+  start(url: string): WorkerHandle;
 }
 
 /** A KV key, as Deno KV has them. */
@@ -204,7 +258,12 @@ export interface SignalAdapter {
 
 export interface FileAdapter {
   readTextFile(path: string): Promise<string>;
-  writeTextFile(path: string, text: string, options?: { append?: boolean }): Promise<void>;
+  /** `mode` sets the permissions of a file it creates (`0o600` for private keys). */
+  writeTextFile(
+    path: string,
+    text: string,
+    options?: { append?: boolean; mode?: number },
+  ): Promise<void>;
   /** Size in bytes, or undefined when the file does not exist. */
   size(path: string): Promise<number | undefined>;
   rename(from: string, to: string): Promise<void>;
@@ -215,7 +274,9 @@ export interface FileAdapter {
 /** Everything the core gets from its runtime, bundled so it is passed in one argument. */
 export interface Adapters {
   net: NetAdapter;
+  datagrams: DatagramAdapter;
   process: ProcessAdapter;
+  workers: WorkerAdapter;
   kv: KvAdapter;
   dns: DnsAdapter;
   clock: Clock;
@@ -226,4 +287,10 @@ export interface Adapters {
   /** Writes a line (already terminated) to standard error / standard output. */
   stderr(text: string): void;
   stdout(text: string): void;
+  /**
+   * Writes `prompt` to standard error and reads one line typed on the terminal without showing
+   * it (a password for `jabberd user add`); undefined when the person gives up (Ctrl-C, or
+   * Ctrl-D on an empty line). Only for when standard input is a terminal.
+   */
+  readHiddenLine(prompt: string): Promise<string | undefined>;
 }

@@ -7,8 +7,12 @@ export class DenoFiles implements FileAdapter {
     return Deno.readTextFile(path);
   }
 
-  writeTextFile(path: string, text: string, options: { append?: boolean } = {}): Promise<void> {
-    return Deno.writeTextFile(path, text, { append: options.append ?? false });
+  writeTextFile(
+    path: string,
+    text: string,
+    options: { append?: boolean; mode?: number } = {},
+  ): Promise<void> {
+    return Deno.writeTextFile(path, text, { append: options.append ?? false, mode: options.mode });
   }
 
   async size(path: string): Promise<number | undefined> {

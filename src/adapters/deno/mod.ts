@@ -1,15 +1,28 @@
 /** The Deno runtime's adapters, bundled for `main.ts`: the only place the core meets Deno. */
 
 import type { Adapters } from "../types.ts";
+import { WebWorkers } from "../web_workers.ts";
 import { DenoClock } from "./clock.ts";
+import { DenoDatagrams } from "./datagrams.ts";
 import { DenoDns } from "./dns.ts";
 import { DenoFiles } from "./files.ts";
 import { DenoKvAdapter } from "./kv.ts";
 import { DenoNet } from "./net.ts";
 import { DenoProcess } from "./process.ts";
 import { DenoSignals } from "./signals.ts";
+import { DenoTerminal } from "./terminal.ts";
 
-export { DenoClock, DenoDns, DenoFiles, DenoKvAdapter, DenoNet, DenoProcess, DenoSignals };
+export {
+  DenoClock,
+  DenoDatagrams,
+  DenoDns,
+  DenoFiles,
+  DenoKvAdapter,
+  DenoNet,
+  DenoProcess,
+  DenoSignals,
+  WebWorkers,
+};
 
 const encoder = new TextEncoder();
 
@@ -20,9 +33,12 @@ function writeAll(stream: { writeSync(bytes: Uint8Array): number }, text: string
 }
 
 export function denoAdapters(): Adapters {
+  const terminal = new DenoTerminal((text) => writeAll(Deno.stderr, text));
   return {
     net: new DenoNet(),
+    datagrams: new DenoDatagrams(),
     process: new DenoProcess(),
+    workers: new WebWorkers(),
     kv: new DenoKvAdapter(),
     dns: new DenoDns(),
     clock: new DenoClock(),
@@ -31,5 +47,6 @@ export function denoAdapters(): Adapters {
     env: (name) => Deno.env.get(name),
     stderr: (text) => writeAll(Deno.stderr, text),
     stdout: (text) => writeAll(Deno.stdout, text),
+    readHiddenLine: (prompt) => terminal.readHiddenLine(prompt),
   };
 }

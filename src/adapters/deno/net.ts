@@ -2,7 +2,7 @@
  * The network adapter on `node:net` and `node:tls`: TCP (RFC 6120 §3), direct TLS (XEP-0368)
  * with SNI and ALPN, and STARTTLS (RFC 6120 §5) on both sides. `node:*` rather than `Deno.listen`
  * because Deno has no server-side TLS upgrade and `node:net` costs the least memory per idle
- * connection with event-driven reads (see DENO-NOTES.md).
+ * connection with event-driven reads (see docs/runtime-notes.md).
  */
 
 import net from "node:net";
@@ -269,7 +269,8 @@ class NodeConnection implements Connection {
         };
         secure.once(readyEvent, ready);
         secure.once("error", fail);
-        secure.once("close", fail);
+        // "close" passes a hadError boolean, not the error: that one came through "error".
+        secure.once("close", () => fail());
       });
     } catch (error) {
       this.#upgrading = false;

@@ -132,6 +132,35 @@ Deno.test("DenoNet startTlsClient() rejects a server certificate it cannot trust
   }
 });
 
+Deno.test("DenoNet startTlsServer() rejects with the TLS alert of a client that distrusts it", async () => {
+  const certs = testCertificates();
+  const failure = Promise.withResolvers<unknown>();
+  const listener = await new DenoNet().listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+    conn.onData(() => {
+      conn.pause();
+      conn.write("<proceed/>");
+      conn.startTlsServer({ default: certs.localhost }).then(() => {}, failure.resolve);
+    });
+  });
+  try {
+    const plain = await Deno.connect({ hostname: "127.0.0.1", port: listener.address.port });
+    await plain.write(new TextEncoder().encode("<starttls/>"));
+    await plain.read(new Uint8Array(64));
+    // No caCerts: the client does not know the test CA and answers with an unknown_ca alert.
+    await assert.rejects(
+      Deno.startTls(plain, { hostname: "localhost" }).then((tls) => {
+        const handshake = tls.handshake();
+        return handshake.finally(() => tls.close());
+      }),
+    );
+    const error = await failure.promise;
+    assert.ok(error instanceof Error, `rejected with ${String(error)}`);
+    assert.match(error.message, /UnknownCA/);
+  } finally {
+    await listener.close();
+  }
+});
+
 Deno.test("DenoNet listener close() stops accepting but keeps open connections", async () => {
   const net = new DenoNet();
   const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {

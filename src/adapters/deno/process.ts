@@ -1,9 +1,10 @@
 /**
  * The process adapter on `Deno.Command`: children with piped standard streams, for `<exec>` and
- * `<fork>` (a child jabberd speaking an XML stream over its stdin/stdout).
+ * `<fork>` (a child jabberd speaking an XML stream over its stdin/stdout), and how to start this
+ * jabberd again, under `deno run` or as a compiled binary.
  */
 
-import type { ChildProcess, ProcessAdapter, SpawnOptions } from "../types.ts";
+import type { ChildProcess, CommandLine, ProcessAdapter, SpawnOptions } from "../types.ts";
 
 const encoder = new TextEncoder();
 
@@ -98,7 +99,32 @@ class DenoChildProcess implements ChildProcess {
   }
 }
 
+/** The entry point `deno run` starts: this project's main.ts (the test runner's is a test). */
+const MAIN_PATH = decodeURIComponent(new URL("../../../main.ts", import.meta.url).pathname);
+
+export interface DenoProcessOptions {
+  /** The executable `selfCommand()` runs (default `Deno.execPath()`). */
+  execPath?: string;
+  /**
+   * True in a `deno compile` binary, whose executable is jabberd itself and takes jabberd's
+   * arguments (default `Deno.build.standalone`).
+   */
+  standalone?: boolean;
+  /** The entry module for `deno run` when not standalone (default this project's main.ts). */
+  mainPath?: string;
+}
+
 export class DenoProcess implements ProcessAdapter {
+  #execPath: string;
+  #standalone: boolean;
+  #mainPath: string;
+
+  constructor(options: DenoProcessOptions = {}) {
+    this.#execPath = options.execPath ?? Deno.execPath();
+    this.#standalone = options.standalone ?? Deno.build.standalone;
+    this.#mainPath = options.mainPath ?? MAIN_PATH;
+  }
+
   spawn(command: string, options: SpawnOptions = {}): ChildProcess {
     const child = new Deno.Command(command, {
       args: options.args,
@@ -111,8 +137,24 @@ export class DenoProcess implements ProcessAdapter {
     return new DenoChildProcess(child);
   }
 
-  execPath(): string {
-    return Deno.execPath();
+  selfCommand(args: string[]): CommandLine {
+    return {
+      command: this.#execPath,
+      args: this.#standalone ? [...args] : ["run", "-A", this.#mainPath, ...args],
+    };
+  }
+
+  pid(): number {
+    return Deno.pid;
+  }
+
+  hostname(): string | undefined {
+    try {
+      return Deno.hostname();
+    } catch {
+      // Without --allow-sys the name cannot be read.
+      return undefined;
+    }
   }
 
   cwd(): string {

@@ -59,6 +59,25 @@ Deno.test("DenoProcess.spawn() throws for a program that does not exist", () => 
   assert.throws(() => new DenoProcess().spawn("/nonexistent/jabberd-test-program"));
 });
 
-Deno.test("DenoProcess.execPath() is the running Deno", () => {
-  assert.equal(new DenoProcess().execPath(), Deno.execPath());
+Deno.test("DenoProcess.selfCommand() under deno run starts main.ts with the running Deno", () => {
+  const main = decodeURIComponent(new URL("../../../main.ts", import.meta.url).pathname);
+  assert.equal(Deno.build.standalone, false);
+  assert.deepEqual(new DenoProcess().selfCommand(["fork-child", "--id=bot"]), {
+    command: Deno.execPath(),
+    args: ["run", "-A", main, "fork-child", "--id=bot"],
+  });
+});
+
+Deno.test("DenoProcess.selfCommand() in a compiled binary runs the binary with the arguments alone", () => {
+  const compiled = new DenoProcess({ standalone: true, execPath: "/usr/local/bin/jabberd" });
+  assert.deepEqual(compiled.selfCommand(["fork-child", "--id=bot"]), {
+    command: "/usr/local/bin/jabberd",
+    args: ["fork-child", "--id=bot"],
+  });
+});
+
+Deno.test("DenoProcess.pid() and hostname() describe this process and machine", () => {
+  const processes = new DenoProcess();
+  assert.equal(processes.pid(), Deno.pid);
+  assert.equal(processes.hostname(), Deno.hostname());
 });

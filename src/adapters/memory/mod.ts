@@ -1,18 +1,23 @@
 /**
  * In-process adapters for unit tests: the whole Adapters contract without sockets, processes,
- * files or real time, plus handles that let a test drive the clock, signals, DNS and the rest.
+ * files or real time (workers are in-process anyway: real ones unless a test registers a fake),
+ * plus handles that let a test drive the clock, signals, DNS and the rest.
  */
 
 import type { Adapters } from "../types.ts";
 import { ManualClock } from "./clock.ts";
+import { MemoryDatagrams } from "./datagrams.ts";
 import { DnsTable } from "./dns.ts";
 import { MemoryFiles } from "./files.ts";
 import { MemoryKvAdapter } from "./kv.ts";
 import { MemoryNet } from "./net.ts";
 import { MemoryProcess, type MemoryProgram } from "./process.ts";
 import { ManualSignals } from "./signals.ts";
+import { MemoryTerminal } from "./terminal.ts";
+import { type MemoryWorkerProgram, MemoryWorkers } from "./workers.ts";
 
 export { ManualClock } from "./clock.ts";
+export { MemoryDatagrams } from "./datagrams.ts";
 export { DnsTable } from "./dns.ts";
 export { MemoryFiles, NotFoundError } from "./files.ts";
 export { MemoryKvAdapter, MemoryKvStore } from "./kv.ts";
@@ -24,6 +29,8 @@ export {
   ProgramNotFoundError,
 } from "./process.ts";
 export { ManualSignals } from "./signals.ts";
+export { MemoryTerminal } from "./terminal.ts";
+export { type MemoryWorkerProgram, MemoryWorkers, type MemoryWorkerScope } from "./workers.ts";
 
 export interface MemoryAdaptersOptions {
   /** Environment variables `env()` answers from. */
@@ -32,8 +39,10 @@ export interface MemoryAdaptersOptions {
   files?: Record<string, string>;
   /** Programs `process.spawn()` can run, by command name. */
   programs?: Record<string, MemoryProgram>;
-  /** What `process.execPath()` answers. */
+  /** The executable `process.selfCommand()` names. */
   execPath?: string;
+  /** Worker programs by module URL; other URLs start real Web Workers. */
+  workers?: Record<string, MemoryWorkerProgram>;
   /** The clock's start, in ms since the epoch. */
   now?: number;
 }
@@ -46,8 +55,12 @@ export interface MemoryAdapters {
   signals: ManualSignals;
   dns: DnsTable;
   net: MemoryNet;
+  datagrams: MemoryDatagrams;
   process: MemoryProcess;
+  workers: MemoryWorkers;
   kv: MemoryKvAdapter;
+  /** What `readHiddenLine` answers: lines a test "types", and the prompts it got. */
+  terminal: MemoryTerminal;
   /** Environment variables, changeable while the test runs. */
   env: Map<string, string>;
   /** Everything written to stderr and stdout, one item per write. */
@@ -60,14 +73,19 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
   const signals = new ManualSignals();
   const dns = new DnsTable();
   const net = new MemoryNet();
+  const datagrams = new MemoryDatagrams(dns);
   const process = new MemoryProcess(options.programs, options.execPath);
+  const workers = new MemoryWorkers(options.workers);
   const kv = new MemoryKvAdapter();
   const env = new Map(Object.entries(options.env ?? {}));
   const output = { stderr: [] as string[], stdout: [] as string[] };
+  const terminal = new MemoryTerminal((text) => output.stderr.push(text));
   return {
     adapters: {
       net,
+      datagrams,
       process,
+      workers,
       kv,
       dns,
       clock,
@@ -76,14 +94,18 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
       env: (name) => env.get(name),
       stderr: (text) => output.stderr.push(text),
       stdout: (text) => output.stdout.push(text),
+      readHiddenLine: (prompt) => terminal.readHiddenLine(prompt),
     },
     clock,
     files,
     signals,
     dns,
     net,
+    datagrams,
     process,
+    workers,
     kv,
+    terminal,
     env,
     output,
   };

@@ -34,7 +34,12 @@ Deno.test("memoryAdapters() wires env, output, signals and DNS to the test's han
   assert.deepEqual(await adapters.dns.resolveAddresses("127.0.0.1"), ["127.0.0.1"]);
 
   assert.equal(adapters.clock.now(), 5000);
-  assert.equal(adapters.process.execPath(), "/memory/jabberd");
+  assert.deepEqual(adapters.process.selfCommand(["fork-child"]), {
+    command: "/memory/jabberd",
+    args: ["fork-child"],
+  });
+  assert.equal(adapters.process.pid(), 999);
+  assert.equal(adapters.process.hostname(), "memory-host");
 });
 
 Deno.test("memoryAdapters() KV opens of one path share data; :memory: opens do not", async () => {

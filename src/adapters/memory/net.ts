@@ -124,6 +124,8 @@ export class MemoryConnection implements Connection {
   #receive(item: Uint8Array | typeof CLOSED): void {
     if (this.#ended) return;
     this.#inbox.push(item);
+    // TLS reads the socket even while the application is paused: the end fails a handshake.
+    if (item === CLOSED && this.#handshake) return this.#finish();
     this.#schedule();
   }
 
@@ -166,6 +168,7 @@ export class MemoryConnection implements Connection {
     if (this.#ended || !this.peer) return Promise.reject(new Error("The connection is closed"));
     return new Promise((resolve, reject) => {
       this.#handshake = { ...side, resolve, reject };
+      if (this.#inbox.includes(CLOSED)) return this.#finish();
       const other = this.peer!.#handshake;
       if (!other) return;
       const server = side.server ? this.#handshake : other;

@@ -4,10 +4,12 @@
  * order like a real pipe, so `<exec>`/`<fork>` logic can be tested without starting processes.
  */
 
-import type { ChildProcess, ProcessAdapter, SpawnOptions } from "../types.ts";
+import type { ChildProcess, CommandLine, ProcessAdapter, SpawnOptions } from "../types.ts";
 
 const encoder = new TextEncoder();
 const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
+/** The test process's own id; its children count from 1000. */
+const MEMORY_PID = 999;
 
 /** What a program sees of its process. */
 export interface MemoryProgramContext {
@@ -146,7 +148,16 @@ export class MemoryProcess implements ProcessAdapter {
     return new MemoryChildProcess(this.#nextPid++, program, options.args ?? [], options);
   }
 
-  execPath(): string {
-    return this.#execPath;
+  /** Like a compiled binary: the executable with the arguments alone. */
+  selfCommand(args: string[]): CommandLine {
+    return { command: this.#execPath, args: [...args] };
+  }
+
+  pid(): number {
+    return MEMORY_PID;
+  }
+
+  hostname(): string {
+    return "memory-host";
   }
 }

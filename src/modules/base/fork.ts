@@ -1,11 +1,13 @@
 /**
  * `<fork>`: runs a module (as `<load>` would) in a child jabberd process (jabberd 1.4's "pipe +
- * child process, with `<load>` for stability"; DESIGN "Base modules"), so its crash never
- * touches the server. The child is `jabberd fork-child` (src/cli/fork_child.ts); packets of
- * every kind travel over its stdin/stdout as a node link stream with hop counts (link/wire.ts),
- * its `api.xdb` requests are answered through this section's XDB client and its log lines join
- * this server's log. It is restarted with backoff when it dies; packets for it meanwhile wait
- * (bounded) and are delivered after the restart or bounced.
+ * child process, with `<load>` for stability"; docs/architecture.md, base modules), so its crash
+ * never touches the server. The child is `jabberd fork-child` (src/cli/fork_child.ts), started
+ * through the process adapter's `selfCommand()` so that it works under `deno run` and in a
+ * compiled binary alike; packets of every kind travel over its stdin/stdout as a node link
+ * stream with hop counts (link/wire.ts), its `api.xdb` requests are answered through this
+ * section's XDB client and its log lines join this server's log. It is restarted with backoff
+ * when it dies; packets for it meanwhile wait (bounded) and are delivered after the restart or
+ * bounced.
  *
  * ```xml
  * <service id="bot"><host>bot.example.org</host>
@@ -23,9 +25,6 @@ import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
 import { load, modulePath, moduleUrl } from "./load.ts";
 import { ProcessLink } from "./process_link.ts";
 
-/** The entry point the child runs (`deno run -A main.ts fork-child …`). */
-const MAIN_PATH = decodeURIComponent(new URL("../../../main.ts", import.meta.url).pathname);
-
 export const fork: ModuleDefinition = {
   element: "fork",
   sections: ["service"],
@@ -42,14 +41,10 @@ export const fork: ModuleDefinition = {
   register(api) {
     const path = modulePath(api.config)!;
     const url = moduleUrl(api, path);
-    const link: ProcessLink = new ProcessLink(api, {
-      ...supervisionOptions(api),
-      label: `Forked module ${path}`,
-      command: api.adapters.process.execPath(),
-      args: () => [
-        "run",
-        "-A",
-        MAIN_PATH,
+    // This jabberd again (`deno run … main.ts` or the compiled binary), as `fork-child`; the
+    // arguments are read at each start, so a restart gets the section's hosts of that moment.
+    const child = () =>
+      api.adapters.process.selfCommand([
         "fork-child",
         `--module=${url}`,
         `--id=${api.id}`,
@@ -57,7 +52,12 @@ export const fork: ModuleDefinition = {
         `--dir=${api.resolvePath(".")}`,
         `--hosts=${api.hosts.join(",")}`,
         `--element=${api.config.toString()}`,
-      ],
+      ]);
+    const link: ProcessLink = new ProcessLink(api, {
+      ...supervisionOptions(api),
+      label: `Forked module ${path}`,
+      command: child().command,
+      args: () => child().args,
       header: { xmlns: NS_NODE_LINK, from: api.id, ...linkHeaderAttrs() },
       carryHops: true,
       onElement: (element) => inbound(api, link, element),

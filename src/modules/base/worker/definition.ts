@@ -1,5 +1,5 @@
 /**
- * Imports a module file for `<load>` (DESIGN "The module API") and runs its own validator: the
+ * Imports a module file for `<load>` (docs/module-api.md) and runs its own validator: the
  * same steps in the main thread, in a worker and in a `<fork>` child.
  */
 import type { ModuleApi, ValidationContext } from "../../../server/module_api.ts";

@@ -5,7 +5,7 @@
  * that arrive meanwhile. Handler answers come back asynchronously; the router keeps each
  * sender→recipient pair in order (ROUTING.md R23), so many pairs can be in flight at once.
  */
-import type { TimerId } from "../../../adapters/types.ts";
+import type { TimerId, WorkerHandle } from "../../../adapters/types.ts";
 import type { ModuleApi } from "../../../server/module_api.ts";
 import type { HandlerResult, Phase } from "../../../tree/handler.ts";
 import { Packet } from "../../../tree/packet.ts";
@@ -44,12 +44,13 @@ interface Waiting {
   resolve: (result: HandlerResult) => void;
 }
 
-const RUNTIME_URL = new URL("./runtime.ts", import.meta.url).href;
+/** The worker's entry point; a compiled binary must embed it (`--include` in deno.json). */
+export const RUNTIME_URL = new URL("./runtime.ts", import.meta.url).href;
 
 export class WorkerModule {
   readonly #api: ModuleApi;
   readonly #options: WorkerModuleOptions;
-  #worker: Worker | undefined;
+  #worker: WorkerHandle | undefined;
   /** Counts starts, so the answers of a dead worker are told from its successor's. */
   #generation = 0;
   #ready = false;
@@ -119,20 +120,18 @@ export class WorkerModule {
 
   #spawn(): void {
     const generation = ++this.#generation;
-    const worker = new Worker(RUNTIME_URL, { type: "module" });
+    const worker = this.#api.adapters.workers.start(RUNTIME_URL);
     this.#worker = worker;
-    worker.onmessage = (event: MessageEvent) => {
+    worker.onMessage((data) => {
       if (generation !== this.#generation) return;
-      for (const message of event.data as FromWorker[]) this.#receive(message);
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      // Without preventDefault an uncaught error in a worker ends the whole process.
-      event.preventDefault();
-      if (generation === this.#generation) this.#died(`it threw: ${event.message}`);
-    };
-    worker.onmessageerror = () => {
+      for (const message of data as FromWorker[]) this.#receive(message);
+    });
+    worker.onError((message) => {
+      if (generation === this.#generation) this.#died(`it threw: ${message}`);
+    });
+    worker.onMessageError(() => {
       if (generation === this.#generation) this.#died("a message from it could not be read");
-    };
+    });
     this.#startTimer = this.#api.timer.setTimeout(() => {
       this.#startTimer = undefined;
       this.#died(`its start took longer than ${this.#options.startTimeoutMs} ms`);

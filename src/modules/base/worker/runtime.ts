@@ -1,10 +1,9 @@
 /**
  * The entry point of a `<load thread="worker">` Web Worker: imports the module, gives it a proxy
  * `ModuleApi` whose calls travel to the main thread as messages (protocol.ts), and runs the
- * handlers it registers on the packets the main thread forwards, in chain order (DESIGN 4).
+ * handlers it registers on the packets the main thread forwards, in chain order (src/tree/ROUTING.md R9).
  */
 import type { Adapters } from "../../../adapters/types.ts";
-import { optionReader } from "../../../config/options.ts";
 import type { LogLevel, ModuleApi, Timers, XdbClient } from "../../../server/module_api.ts";
 import { makeLogger } from "../../../server/logger.ts";
 import { resolvePath } from "../../../server/section.ts";
@@ -249,7 +248,6 @@ function makeApi(init: InitMessage, config: Element): ModuleApi {
     id: init.id,
     section: init.section,
     config,
-    options: optionReader(config),
     adapters: unavailableAdapters,
     resolvePath: (path) => resolvePath(init.configDir, path),
     handle(phase, handler) {
@@ -291,6 +289,11 @@ function makeApi(init: InitMessage, config: Element): ModuleApi {
     },
     // The tree lives on the main thread; the worker's own patterns answer without a round trip.
     servesHost: (domain) => hosts.some((pattern) => patternCovers(pattern, domain)),
+    routedHosts() {
+      throw new Error(
+        'A module in a worker thread cannot read the delivery tree; load it without thread="worker"',
+      );
+    },
     publishAddress() {
       throw new Error('A module in a worker thread cannot listen; load it without thread="worker"');
     },

@@ -1,0 +1,2 @@
+/** Keeps the rule: test helpers in tests/ may use the runtime. */
+export const workingDirectory = () => Deno.cwd();
