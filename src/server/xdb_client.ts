@@ -40,6 +40,8 @@ export class XdbRequests implements XdbClient {
   #timerDue = Infinity;
   /** Distinguishes this client's ids from an earlier run of the same section. */
   readonly #prefix = "x" + Math.floor(Math.random() * 0x100000000).toString(36) + "-";
+  /** Called once no request is in flight (`settled()`, for a stopping section). */
+  #settledWaiters: (() => void)[] = [];
 
   constructor(options: XdbClientOptions) {
     this.#options = options;
@@ -64,6 +66,17 @@ export class XdbRequests implements XdbClient {
     await this.#request({ type: "set", to: owner, ns, action: "remove", match });
   }
 
+  /** How many requests are in flight. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves once no request is in flight: each settles by its reply, an error or a timeout. */
+  settled(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
   /** Takes the reply to one of our requests; answers whether it was one. */
   handleReply(packet: Packet): boolean {
     const element = packet.element;
@@ -77,6 +90,7 @@ export class XdbRequests implements XdbClient {
       const reason = element.getChildText("error") ?? "the storage refused the request";
       pending.reject(new StanzaError("internal-server-error", `XDB error: ${reason}`));
     } else pending.resolve(element);
+    this.#wakeIfSettled();
     return true;
   }
 
@@ -87,6 +101,12 @@ export class XdbRequests implements XdbClient {
       pending.reject(new StanzaError("internal-server-error", reason));
       this.#pending.delete(id);
     }
+    this.#wakeIfSettled();
+  }
+
+  #wakeIfSettled(): void {
+    if (this.#pending.size > 0) return;
+    for (const resolve of this.#settledWaiters.splice(0)) resolve();
   }
 
   #disarm(): void {
@@ -126,6 +146,7 @@ export class XdbRequests implements XdbClient {
       );
     }
     if (next !== Infinity) this.#arm(next);
+    this.#wakeIfSettled();
   }
 
   #request(attrs: Record<string, string>, child?: Element): Promise<Element> {
@@ -140,4 +161,22 @@ export class XdbRequests implements XdbClient {
     this.#options.deliver(element);
     return promise;
   }
+}
+
+/**
+ * Writes the `match` of an XDB insert or remove (ROUTING.md, "xdb"): the child named `name`
+ * whose attributes hold these values, `xdbMatch("item", { jid })` → `item?jid=bob@example.org`.
+ * Only what the syntax uses (`%`, `&`, `=`, `?`) is percent-encoded, so JIDs stay readable;
+ * `parseMatch()` in `src/modules/xdb/match.ts` reads it back.
+ */
+export function xdbMatch(name: string, attrs: Readonly<Record<string, string>> = {}): string {
+  const conditions = Object.entries(attrs).map(([attr, value]) =>
+    `${escapeMatch(attr)}=${escapeMatch(value)}`
+  );
+  const head = escapeMatch(name);
+  return conditions.length === 0 ? head : `${head}?${conditions.join("&")}`;
+}
+
+function escapeMatch(text: string): string {
+  return text.replace(/[%&=?]/g, (ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase());
 }

@@ -1,5 +1,5 @@
 /**
- * One instance's chain of handlers, run in phase order (DESIGN 4). A chain answers a packet with
+ * One instance's chain of handlers, run in phase order (ROUTING.md R9–R15). A chain answers a packet with
  * `done`, `skip`, `error` or `pass` (nobody in this instance took it); `unregister` removes the
  * handler and goes on. Synchronous handlers run without any promise; the first handler that
  * answers later turns the rest of the run asynchronous.

@@ -2,7 +2,7 @@
  * The routing structure alone (NATS-style): which instances serve a kind and host. It knows
  * nothing of packets' contents, chains or sockets; `Router` uses it to decide *where*.
  *
- * Precedence (DESIGN 2): an exact host beats the longest matching `*.domain` wildcard, which
+ * Precedence (ROUTING.md R3–R4): an exact host beats the longest matching `*.domain` wildcard, which
  * beats `*`, which beats the uplink (the default route). Every instance at the winning level
  * gets the packet (fan-out).
  */

@@ -1,4 +1,4 @@
-/** Handlers and their results: the words an instance's chain answers a packet with (DESIGN 4). */
+/** Handlers and their results: the words an instance's chain answers a packet with (ROUTING.md R9–R15). */
 import type { Packet } from "./packet.ts";
 
 /** The order in which an instance's handlers see a packet. */

@@ -1,6 +1,6 @@
 /**
  * A packet: one XML element travelling through the delivery tree, with its kind and routing host
- * (DESIGN "The delivery tree" 1–2; the formats between components are in ROUTING.md).
+ * (docs/architecture.md "The delivery tree" 1–2, ROUTING.md R1–R2; the formats between components are in ROUTING.md).
  */
 import type { Element } from "../xml/element.ts";
 import { domainOf } from "../util/jid.ts";

@@ -1,6 +1,6 @@
 /**
  * The router: delivers packets to the instances the delivery tree names, runs their chains, and
- * bounces what nobody took (DESIGN "The delivery tree" 3–5; every rule is listed in ROUTING.md).
+ * bounces what nobody took (docs/architecture.md "The delivery tree" 3–6; every rule is listed in ROUTING.md).
  * It decides only *where*; it does no I/O.
  */
 import { Element } from "../xml/element.ts";
@@ -198,7 +198,7 @@ export class Router {
     );
   }
 
-  /** Nobody took the packet: bounce it, or drop it where a bounce is not allowed (DESIGN 5). */
+  /** Nobody took the packet: bounce it, or drop it where a bounce is not allowed (ROUTING.md R17–R21). */
   #unhandled(packet: Packet, condition: StanzaErrorCondition): void {
     const element = packet.element;
     if (packet.kind === "log") return this.#fallbackLog(packet);

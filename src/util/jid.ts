@@ -339,3 +339,13 @@ export function domainOf(jid: string): string {
     return domain;
   }
 }
+
+/**
+ * The normalized bare JID of a JID string (`Juliet@Example.org/balcony` → `juliet@example.org`),
+ * or undefined when absent or not a valid JID. Parsing goes through `JID.parse`'s cache, so a
+ * second call for the same address costs a map lookup; never cut a resource off with a regex,
+ * which would skip normalization.
+ */
+export function bareOf(jid: string | undefined): string | undefined {
+  return jid === undefined ? undefined : JID.tryParse(jid)?.bareString();
+}

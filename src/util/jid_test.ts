@@ -1,6 +1,6 @@
 // Tests for JID parsing, validation and normalization (RFC 7622).
 import assert from "node:assert/strict";
-import { domainOf, JID, JidError } from "./jid.ts";
+import { bareOf, domainOf, JID, JidError } from "./jid.ts";
 
 function parts(text: string): [string, string, string] {
   const j = JID.parse(text);
@@ -359,4 +359,11 @@ Deno.test("domainOf() agrees with JID.parse() on internationalized domains", () 
 Deno.test("domainOf() does not validate", () => {
   assert.equal(domainOf("a@b@c"), "b@c");
   assert.equal(domainOf("a@a_b.example"), "a_b.example");
+});
+
+Deno.test("bareOf() normalizes and drops the resource, undefined for a missing or bad JID", () => {
+  assert.equal(bareOf("Juliet@Example.ORG./balcony/with/slashes"), "juliet@example.org");
+  assert.equal(bareOf("example.org/resource"), "example.org");
+  assert.equal(bareOf(undefined), undefined);
+  assert.equal(bareOf("@bad"), undefined);
 });

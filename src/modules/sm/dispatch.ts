@@ -2,23 +2,31 @@
  * Stanza dispatch (RFC 6120 §8.1, §10; RFC 6121 §8.5): what a local session sends goes through
  * the `pre-…` events, then into the tree or, for our own hosts, straight to the inbound events;
  * what arrives for our users and hosts fires the events of types.ts, and an iq get/set nobody
- * handles is answered `service-unavailable`.
+ * handles is answered `service-unavailable`. This is the one place where a hook's failure
+ * becomes an error reply: a `StanzaError` as itself, anything else as `internal-server-error`.
  *
  * Every step runs synchronously while the hooks answer synchronously, and returns a promise only
  * once some hook (or the account lookup) answers later: most stanzas then cost no promise at
  * all, and the router keeps no per-pair tail for them (GC was 15% of busy time).
  */
-import { StanzaError } from "../../util/errors.ts";
+import { describe, StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import type { Element } from "../../xml/element.ts";
-import { describe, type SessionManager } from "./session_manager.ts";
-import type { Session, StanzaEvent } from "./types.ts";
+import type { OutboundEvent, Session, SmApi, StanzaEvent } from "./types.ts";
 
 /** The form of a destination address, as in the event names. */
 export type AddressForm = "bare" | "full" | "host";
 
 /** Nothing when the work is finished, a promise when some of it finishes later. */
 export type Work = void | Promise<void>;
+
+/**
+ * What dispatch needs of the session manager: its SmApi, and sending into the tree as caused
+ * by the packet being handled (session_manager.ts implements it; no import, no cycle).
+ */
+export interface SessionCore extends SmApi {
+  deliver(element: Element): void;
+}
 
 type StanzaName = "message" | "presence" | "iq";
 
@@ -52,7 +60,7 @@ export function formOf(jid: JID | undefined): AddressForm {
  * A stanza one of our sessions sent (the "stanza in" route): stamped with the session's full
  * JID (RFC 6120 §8.1.2.1), offered to `pre-…` hooks, then routed.
  */
-export function fromSession(sm: SessionManager, session: Session, received: Element): Work {
+export function fromSession(sm: SessionCore, session: Session, received: Element): Work {
   const local = received.local;
   if (!isStanza(local)) {
     sm.api.log.debug(`Dropped a <${received.name}> from ${session.jid}: not a stanza`);
@@ -70,68 +78,84 @@ export function fromSession(sm: SessionManager, session: Session, received: Elem
       return;
     }
   }
-  const event: StanzaEvent = { stanza, origin: session };
-  const taken = handled(sm, PRE_EVENTS[local][formOf(to)], event, true);
-  if (taken === false) return send(sm, stanza, to, session);
-  if (taken !== true) {
-    return taken.then((taken) => taken ? undefined : send(sm, stanza, to, session));
-  }
+  const event: OutboundEvent = { stanza, to, from: session.jid, origin: session };
+  return guarded(sm, stanza, () => {
+    const taken = handled(sm, PRE_EVENTS[local][formOf(to)], event, true);
+    if (taken === false) return send(sm, stanza, to, session);
+    if (taken !== true) {
+      return taken.then((taken) => taken ? undefined : send(sm, stanza, to, session));
+    }
+  });
 }
 
 /** A session's stanza no `pre-…` hook took: to our inbound events, or into the tree. */
-function send(sm: SessionManager, stanza: Element, to: JID | undefined, session: Session): Work {
-  if (!to || sm.isLocalHost(to.domain)) return inbound(sm, stanza, session);
+function send(sm: SessionCore, stanza: Element, to: JID | undefined, session: Session): Work {
+  // No `to` from a client: addressed to its own account (RFC 6120 §10.3).
+  if (!to) return inbound(sm, stanza, session.jid.bare, session);
+  if (sm.api.servesHost(to.domain)) return inbound(sm, stanza, to, session);
   sm.deliver(stanza);
 }
 
 /**
- * A stanza for one of our hosts or users, from the tree or from one of our sessions (`origin`):
- * fires `{name}/{form}` (and for iq get/set `iq-{type}/{host|self|bare}/{ns}:{local}`).
+ * A stanza for one of our hosts or users (the tree decided so, or `send` did), from the tree or
+ * from one of our sessions (`origin`): fires `{name}/{form}` (and for iq get/set
+ * `iq-{type}/{host|self|bare}/{ns}:{local}`). `to` is the stanza's parsed `to`, undefined when
+ * the caller has not parsed it yet.
  */
-export function inbound(sm: SessionManager, stanza: Element, origin?: Session): Work {
+export function inbound(sm: SessionCore, stanza: Element, to?: JID, origin?: Session): Work {
   if (!isStanza(stanza.local)) return;
-  let target: JID | undefined;
-  if (stanza.attrs.to !== undefined) {
+  let target = to;
+  if (!target) {
+    if (stanza.attrs.to === undefined) {
+      sm.api.log.debug(`Dropped a <${stanza.name}> without a to address`);
+      return;
+    }
     target = JID.tryParse(stanza.attrs.to);
     if (!target) {
       sm.replyError(stanza, new StanzaError("jid-malformed", "The to address is not a valid JID"));
       return;
     }
-  } else if (origin) {
-    // No `to` from a client: addressed to its own account (RFC 6120 §10.3).
-    target = origin.jid.bare;
-  } else {
-    sm.api.log.debug(`Dropped a <${stanza.name}> without a to address`);
-    return;
   }
-  if (!sm.isLocalHost(target.domain)) {
-    sm.deliver(stanza);
-    return;
-  }
-  // A hook's error, thrown now or later, is answered the same way.
+  const from = origin ? origin.jid : parseFrom(stanza);
+  const event: StanzaEvent = origin
+    ? { stanza, to: target, from, origin }
+    : { stanza, to: target, from };
+  return guarded(sm, stanza, () => toLocal(sm, event));
+}
+
+function parseFrom(stanza: Element): JID | undefined {
+  const from = stanza.attrs.from;
+  return from === undefined ? undefined : JID.tryParse(from);
+}
+
+/**
+ * Runs `work` and answers its failure, thrown now or later: a `StanzaError` as that error, any
+ * other failure (a bug) logged and answered `internal-server-error`. The one place that does so.
+ */
+function guarded(sm: SessionCore, stanza: Element, work: () => Work): Work {
   try {
-    const work = toLocal(sm, stanza, target, origin);
-    if (work) return work.catch((error) => failed(sm, stanza, target, error));
+    const pending = work();
+    if (pending) return pending.catch((error) => failed(sm, stanza, error));
   } catch (error) {
-    failed(sm, stanza, target, error);
+    failed(sm, stanza, error);
   }
 }
 
-function failed(sm: SessionManager, stanza: Element, target: JID, error: unknown): void {
-  const reason = error instanceof StanzaError ? error : new StanzaError("internal-server-error");
-  if (!(error instanceof StanzaError)) {
-    sm.api.log.error(`Failed to handle a <${stanza.name}> to ${target}: ${describe(error)}`);
-  }
-  sm.replyError(stanza, reason);
+function failed(sm: SessionCore, stanza: Element, error: unknown): void {
+  if (error instanceof StanzaError) return sm.replyError(stanza, error);
+  const to = stanza.attrs.to ?? "(no to)";
+  sm.api.log.error(`Failed to handle a <${stanza.name}> to ${to}: ${describe(error)}`);
+  sm.replyError(stanza, new StanzaError("internal-server-error"));
 }
 
-function toLocal(sm: SessionManager, stanza: Element, target: JID, origin?: Session): Work {
-  const form = formOf(target);
-  const bare = target.bareString();
+function toLocal(sm: SessionCore, event: StanzaEvent): Work {
+  const { to, origin, stanza } = event;
+  const form = formOf(to);
+  const bare = to.bareString();
   const self = origin !== undefined && form === "bare" && origin.jid.bareString() === bare;
   if (form !== "host" && !self && sm.sessions.ofUser(bare).length === 0) {
     return sm.userExists(bare).then((exists) => {
-      if (exists) return fire(sm, stanza, form, self, origin);
+      if (exists) return fire(sm, event, form, self);
       // RFC 6121 §8.5.1: no such user. Presence is dropped; replyError never answers an error
       // or an iq result.
       if (stanza.local !== "presence") {
@@ -139,29 +163,18 @@ function toLocal(sm: SessionManager, stanza: Element, target: JID, origin?: Sess
       }
     });
   }
-  return fire(sm, stanza, form, self, origin);
+  return fire(sm, event, form, self);
 }
 
-function fire(
-  sm: SessionManager,
-  stanza: Element,
-  form: AddressForm,
-  self: boolean,
-  origin?: Session,
-): Work {
-  const event: StanzaEvent = origin ? { stanza, origin } : { stanza };
-  if (stanza.local === "iq") return inboundIq(sm, stanza, form, self, event);
+function fire(sm: SessionCore, event: StanzaEvent, form: AddressForm, self: boolean): Work {
+  const { stanza } = event;
+  if (stanza.local === "iq") return inboundIq(sm, event, form, self);
   const taken = handled(sm, EVENTS[stanza.local as StanzaName][form], event, false);
   if (typeof taken !== "boolean") return taken.then(ignore);
 }
 
-function inboundIq(
-  sm: SessionManager,
-  iq: Element,
-  form: AddressForm,
-  self: boolean,
-  event: StanzaEvent,
-): Work {
+function inboundIq(sm: SessionCore, event: StanzaEvent, form: AddressForm, self: boolean): Work {
+  const iq = event.stanza;
   const type = iq.attrs.type;
   if (form === "full") return answerUnlessHandled(sm, "iq/full", event);
   if (type === "get" || type === "set") {
@@ -187,7 +200,7 @@ function inboundIq(
 }
 
 /** Fires an iq event; nobody taking it is answered service-unavailable. */
-function answerUnlessHandled(sm: SessionManager, name: string, event: StanzaEvent): Work {
+function answerUnlessHandled(sm: SessionCore, name: string, event: StanzaEvent): Work {
   const taken = handled(sm, name, event, false);
   if (taken === false) sm.replyError(event.stanza, new StanzaError("service-unavailable"));
   else if (taken !== true) {
@@ -202,9 +215,9 @@ function answerUnlessHandled(sm: SessionManager, name: string, event: StanzaEven
  * `pre-…` event (`falseGoesOn`) false, or a promise resolving to false, means "go on routing".
  */
 function handled(
-  sm: SessionManager,
+  sm: SessionCore,
   name: string,
-  event: StanzaEvent,
+  event: StanzaEvent | OutboundEvent,
   falseGoesOn: boolean,
 ): boolean | Promise<boolean> {
   const result = sm.api.fire(name, event);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { StanzaError } from "../../util/errors.ts";
 import { NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { xml } from "../../xml/element.ts";
-import { REMOTE, smTestWorld } from "./testing.ts";
+import { REMOTE, smWorld } from "./_testing.ts";
 import type { SmFeature, StanzaEvent } from "./types.ts";
 
 const ROMEO = `romeo@${REMOTE}/orchard`;
@@ -25,8 +25,8 @@ function recorder(names: string[], answer?: (name: string, event: StanzaEvent) =
 }
 
 Deno.test("an iq get to the host for an unknown namespace is answered service-unavailable", async () => {
-  const world = await smTestWorld();
-  await world.arrive(
+  const world = await smWorld();
+  await world.send(
     `<iq from="${ROMEO}" to="localhost" type="get" id="q1"><query xmlns="urn:example:nothing"/></iq>`,
   );
   assert.equal(world.remote.length, 1);
@@ -39,14 +39,10 @@ Deno.test("an iq get to the host for an unknown namespace is answered service-un
 });
 
 Deno.test("an unknown namespace from a session to its own account is answered service-unavailable", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
-  await world.send(
-    juliet.connection,
-    juliet.jid!,
-    `<iq type="set" id="s1"><query xmlns="urn:example:nothing"/></iq>`,
-  );
-  const [reply] = world.take(juliet.connection);
+  const world = await smWorld();
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(`<iq type="set" id="s1"><query xmlns="urn:example:nothing"/></iq>`, juliet);
+  const [reply] = world.take(juliet);
   assert.equal(reply.attrs.type, "error");
   assert.equal(reply.attrs.to, "juliet@localhost/balcony");
   assert.ok(reply.getChild("error")?.getChild("service-unavailable", NS_STANZAS_ERRORS));
@@ -54,21 +50,21 @@ Deno.test("an unknown namespace from a session to its own account is answered se
 });
 
 Deno.test("an iq get without a payload is answered bad-request", async () => {
-  const world = await smTestWorld();
-  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="get" id="q1"/>`);
+  const world = await smWorld();
+  await world.send(`<iq from="${ROMEO}" to="localhost" type="get" id="q1"/>`);
   assert.ok(world.remote[0].getChild("error")?.getChild("bad-request", NS_STANZAS_ERRORS));
   await world.stop();
 });
 
 Deno.test("errors and iq results are never answered with an error", async () => {
-  const world = await smTestWorld();
+  const world = await smWorld();
   await world.addUser("juliet@localhost");
-  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="result" id="r1"/>`);
-  await world.arrive(`<iq from="${ROMEO}" to="localhost" type="error" id="r2"/>`);
-  await world.arrive(`<iq from="${ROMEO}" to="juliet@localhost/gone" type="result" id="r3"/>`);
-  await world.arrive(`<iq from="${ROMEO}" to="nobody@localhost" type="error" id="r4"/>`);
-  await world.arrive(`<message from="${ROMEO}" to="nobody@localhost" type="error"/>`);
-  await world.arrive(`<message from="${ROMEO}" to="localhost" type="error"/>`);
+  await world.send(`<iq from="${ROMEO}" to="localhost" type="result" id="r1"/>`);
+  await world.send(`<iq from="${ROMEO}" to="localhost" type="error" id="r2"/>`);
+  await world.send(`<iq from="${ROMEO}" to="juliet@localhost/gone" type="result" id="r3"/>`);
+  await world.send(`<iq from="${ROMEO}" to="nobody@localhost" type="error" id="r4"/>`);
+  await world.send(`<message from="${ROMEO}" to="nobody@localhost" type="error"/>`);
+  await world.send(`<message from="${ROMEO}" to="localhost" type="error"/>`);
   assert.deepEqual(world.remote.map((s) => s.toString()), []);
   await world.stop();
 });
@@ -87,16 +83,16 @@ Deno.test("iq events are named by type, address form and payload, and carry the 
       return true;
     },
   );
-  const world = await smTestWorld({ features: [feature] });
+  const world = await smWorld({ features: [feature] });
   await world.addUser("romeo@localhost");
-  const juliet = await world.open("juliet@localhost/balcony");
-  const send = (text: string) => world.send(juliet.connection, juliet.jid!, text);
+  const juliet = world.bind("juliet@localhost/balcony");
+  const send = (text: string) => world.send(text, juliet);
   await send(`<iq to="localhost" type="get" id="1"><ping xmlns="urn:xmpp:ping"/></iq>`);
   await send(`<iq type="get" id="2"><query xmlns="jabber:iq:roster"/></iq>`);
   await send(`<iq to="juliet@localhost" type="get" id="3"><query xmlns="jabber:iq:roster"/></iq>`);
   await send(`<iq to="romeo@localhost" type="get" id="4"><vCard xmlns="vcard-temp"/></iq>`);
   await send(`<iq to="localhost" type="result" id="ping-7"/>`);
-  await world.arrive(
+  await world.send(
     `<iq from="${ROMEO}" to="localhost" type="get" id="5"><ping xmlns="urn:xmpp:ping"/></iq>`,
   );
   const origin = "juliet@localhost/balcony";
@@ -109,7 +105,7 @@ Deno.test("iq events are named by type, address form and payload, and carry the 
     { name: "iq-get/host/urn:xmpp:ping:ping", stanza: "iq", origin: undefined },
   ]);
   // The replies reached Juliet (to her full JID) and Romeo (into the tree).
-  const replies = world.take(juliet.connection);
+  const replies = world.take(juliet);
   assert.deepEqual(replies.map((r) => [r.attrs.type, r.attrs.id]), [
     ["result", "1"],
     ["result", "2"],
@@ -124,21 +120,13 @@ Deno.test("iq events are named by type, address form and payload, and carry the 
 
 Deno.test("message and presence events carry the origin for local senders only", async () => {
   const { seen, feature } = recorder(["message/bare", "presence/bare", "presence/host"]);
-  const world = await smTestWorld({ features: [feature] });
+  const world = await smWorld({ features: [feature] });
   await world.addUser("romeo@localhost");
-  const juliet = await world.open("juliet@localhost/balcony");
-  await world.send(
-    juliet.connection,
-    juliet.jid!,
-    `<message to="romeo@localhost"><body>x</body></message>`,
-  );
-  await world.send(
-    juliet.connection,
-    juliet.jid!,
-    `<presence to="romeo@localhost" type="subscribe"/>`,
-  );
-  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost" type="probe"/>`);
-  await world.arrive(`<presence from="${ROMEO}" to="localhost"/>`);
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(`<message to="romeo@localhost"><body>x</body></message>`, juliet);
+  await world.send(`<presence to="romeo@localhost" type="subscribe"/>`, juliet);
+  await world.send(`<presence from="${ROMEO}" to="juliet@localhost" type="probe"/>`);
+  await world.send(`<presence from="${ROMEO}" to="localhost"/>`);
   assert.deepEqual(seen, [
     { name: "message/bare", stanza: "message", origin: "juliet@localhost/balcony" },
     { name: "presence/bare", stanza: "presence", origin: "juliet@localhost/balcony" },
@@ -150,11 +138,11 @@ Deno.test("message and presence events carry the origin for local senders only",
 
 Deno.test("subscription presence to a full JID fires presence/bare (RFC 6121 §8.5.3.1)", async () => {
   const { seen, feature } = recorder(["presence/bare"], () => true);
-  const world = await smTestWorld({ features: [feature] });
-  const juliet = await world.open("juliet@localhost/balcony");
-  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost/balcony" type="subscribe"/>`);
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(`<presence from="${ROMEO}" to="juliet@localhost/balcony" type="subscribe"/>`);
   assert.equal(seen.length, 1);
-  assert.equal(world.take(juliet.connection).length, 0);
+  assert.equal(world.take(juliet).length, 0);
   await world.stop();
 });
 
@@ -163,9 +151,9 @@ Deno.test("pre- events see what a session sends; true stops routing, false lets 
     ["pre-message/full", "pre-presence/bare", "pre-iq/host"],
     (name) => name === "pre-message/full" ? true : Promise.resolve(false),
   );
-  const world = await smTestWorld({ features: [feature] });
-  const juliet = await world.open("juliet@localhost/balcony");
-  const send = (text: string) => world.send(juliet.connection, juliet.jid!, text);
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  const send = (text: string) => world.send(text, juliet);
   await send(`<message to="${ROMEO}"><body>held back</body></message>`);
   await send(`<presence/>`);
   await send(`<iq to="${REMOTE}" type="get" id="v"><query xmlns="jabber:iq:version"/></iq>`);
@@ -185,10 +173,9 @@ Deno.test("a session's stanzas keep their order when a hook answers the first on
     ["pre-message/full"],
     (_name, event) => event.stanza.attrs.id === "m1" ? Promise.resolve(false) : false,
   );
-  const world = await smTestWorld({ features: [feature] });
-  const juliet = await world.open("juliet@localhost/balcony");
-  const send = (id: string) =>
-    world.send(juliet.connection, juliet.jid!, `<message to="${ROMEO}" id="${id}"/>`);
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  const send = (id: string) => world.send(`<message to="${ROMEO}" id="${id}"/>`, juliet);
   await Promise.all([send("m1"), send("m2"), send("m3")]);
   assert.deepEqual(world.remote.map((s) => s.attrs.id), ["m1", "m2", "m3"]);
   await world.stop();
@@ -203,9 +190,9 @@ Deno.test("a hook that throws at once is answered internal-server-error", async 
       });
     },
   };
-  const world = await smTestWorld({ features: [feature] });
-  await world.open("juliet@localhost/balcony");
-  await world.arrive(`<message from="${ROMEO}" to="juliet@localhost/balcony" id="x"/>`);
+  const world = await smWorld({ features: [feature] });
+  world.bind("juliet@localhost/balcony");
+  await world.send(`<message from="${ROMEO}" to="juliet@localhost/balcony" id="x"/>`);
   assert.equal(world.remote[0].attrs.id, "x");
   assert.ok(
     world.remote[0].getChild("error")?.getChild("internal-server-error", NS_STANZAS_ERRORS),
@@ -223,31 +210,50 @@ Deno.test("a hook that throws a StanzaError is answered with that error", async 
       );
     },
   };
-  const world = await smTestWorld({ features: [feature] });
-  await world.arrive(
+  const world = await smWorld({ features: [feature] });
+  await world.send(
     `<iq from="${ROMEO}" to="localhost" type="set" id="r"><query xmlns="jabber:iq:register"/></iq>`,
   );
   assert.ok(world.remote[0].getChild("error")?.getChild("not-allowed", NS_STANZAS_ERRORS));
   await world.stop();
 });
 
+Deno.test("a pre- hook that rejects is answered by the dispatcher, and the stanza stays", async () => {
+  const feature: SmFeature = {
+    name: "outbound-refuser",
+    register(sm) {
+      sm.api.hook("pre-message/bare", () => Promise.reject(new StanzaError("policy-violation")));
+      sm.api.hook("pre-message/full", () => {
+        throw new Error("A bug in a pre- hook");
+      });
+    },
+  };
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(`<message to="romeo@${REMOTE}" id="a"><body>x</body></message>`, juliet);
+  await world.send(`<message to="${ROMEO}" id="b"><body>x</body></message>`, juliet);
+  const conditions = world.take(juliet).map((
+    s,
+  ) => [s.attrs.id, s.getChild("error")?.elements[0].local]);
+  assert.deepEqual(conditions, [["a", "policy-violation"], ["b", "internal-server-error"]]);
+  assert.deepEqual(world.remote, [], "nothing was routed");
+  assert.ok(world.logLines().some((line) => line.includes("A bug in a pre- hook")));
+  await world.stop();
+});
+
 Deno.test("a malformed to from a session is answered jid-malformed", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
-  await world.send(
-    juliet.connection,
-    juliet.jid!,
-    xml("message", { to: "@bad" }, xml("body", {}, "x")),
-  );
-  const [reply] = world.take(juliet.connection);
+  const world = await smWorld();
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(xml("message", { to: "@bad" }, xml("body", {}, "x")), juliet);
+  const [reply] = world.take(juliet);
   assert.ok(reply.getChild("error")?.getChild("jid-malformed", NS_STANZAS_ERRORS));
   await world.stop();
 });
 
-Deno.test("isLocalHost() and isAdmin() follow the section's hosts and <admin>", async () => {
-  const world = await smTestWorld({ config: `<admin>Boss@LocalHost</admin>` });
-  assert.equal(world.sm.isLocalHost("LOCALHOST."), true);
-  assert.equal(world.sm.isLocalHost(REMOTE), false);
+Deno.test("the sm's hosts are the tree's, and isAdmin() follows <admin>", async () => {
+  const world = await smWorld({ config: `<admin>Boss@LocalHost</admin>` });
+  assert.equal(world.sm.api.servesHost("LOCALHOST."), true);
+  assert.equal(world.sm.api.servesHost(REMOTE), false);
   assert.equal(world.sm.isAdmin("boss@localhost/desk"), true);
   assert.equal(world.sm.isAdmin("juliet@localhost"), false);
   assert.equal(await world.sm.userExists("juliet@localhost"), false);

@@ -7,9 +7,8 @@
  * so no client of equal standing misses it; resources of lower priority do not get it.
  */
 import { StanzaError } from "../../util/errors.ts";
-import { JID } from "../../util/jid.ts";
 import type { SessionManager } from "./session_manager.ts";
-import type { Session, StanzaEvent } from "./types.ts";
+import type { StanzaEvent } from "./types.ts";
 
 /** Priority of the core's defaults: features hook at 0 or above and run first. */
 export const DEFAULT_PRIORITY = -1;
@@ -31,8 +30,8 @@ export function registerDefaultRouting(sm: SessionManager): void {
     sm.replyError(stanza, new StanzaError("service-unavailable"));
     return true;
   }, DEFAULT_PRIORITY);
-  api.hook<StanzaEvent>("iq/full", ({ stanza }) => {
-    const session = sessionOf(sm, stanza.attrs.to);
+  api.hook<StanzaEvent>("iq/full", ({ stanza, to }) => {
+    const session = sm.sessions.get(to.toString());
     // RFC 6121 §8.5.3.2.1: an iq for a resource that does not exist gets service-unavailable.
     if (session) sm.sendToSession(session, stanza);
     else sm.replyError(stanza, new StanzaError("service-unavailable"));
@@ -47,7 +46,7 @@ export function registerDefaultRouting(sm: SessionManager): void {
       return api.fire("presence/bare", event) ?? true;
     }
     // Available, unavailable and error presence go to that resource, or nowhere (§8.5.3.2.1).
-    const session = sessionOf(sm, stanza.attrs.to);
+    const session = sm.sessions.get(event.to.toString());
     if (session) sm.sendToSession(session, stanza);
     return true;
   }, DEFAULT_PRIORITY);
@@ -55,11 +54,9 @@ export function registerDefaultRouting(sm: SessionManager): void {
 
 /** RFC 6121 §8.5.2: a message to a local user's bare JID. */
 export function messageToBare(sm: SessionManager, event: StanzaEvent): unknown {
-  const { stanza, origin } = event;
-  const target = stanza.attrs.to !== undefined ? JID.tryParse(stanza.attrs.to) : origin?.jid;
-  if (!target) return true;
+  const { stanza, to } = event;
   const type = typeOf(stanza.attrs.type);
-  const resources = sm.sessions.ofUser(target.bareString())
+  const resources = sm.sessions.ofUser(to.bareString())
     .filter((session) => session.available && session.priority >= 0);
   switch (type) {
     case "error":
@@ -93,8 +90,8 @@ export function messageToBare(sm: SessionManager, event: StanzaEvent): unknown {
 
 /** RFC 6121 §8.5.3: a message to a local user's full JID. */
 export function messageToFull(sm: SessionManager, event: StanzaEvent): unknown {
-  const { stanza } = event;
-  const session = sessionOf(sm, stanza.attrs.to);
+  const { stanza, to } = event;
+  const session = sm.sessions.get(to.toString());
   if (session) {
     // §8.5.3.1: the resource exists.
     sm.sendToSession(session, stanza);
@@ -125,10 +122,4 @@ function typeOf(type: string | undefined): string {
     default:
       return "normal";
   }
-}
-
-function sessionOf(sm: SessionManager, to: string | undefined): Session | undefined {
-  if (to === undefined) return undefined;
-  const jid = JID.tryParse(to);
-  return jid ? sm.sessions.get(jid.toString()) : undefined;
 }

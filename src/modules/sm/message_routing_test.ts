@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { NS_OFFLINE, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
-import { type Connection, REMOTE, smTestWorld } from "./testing.ts";
+import { REMOTE, smWorld } from "./_testing.ts";
+import type { Session } from "./types.ts";
 
 const ROMEO = `romeo@${REMOTE}/orchard`;
 
@@ -10,26 +11,25 @@ const ROMEO = `romeo@${REMOTE}/orchard`;
  * remote server, so errors come back to `world.remote`.
  */
 async function juliet(...resources: [string, boolean, number][]) {
-  const world = await smTestWorld();
+  const world = await smWorld();
   await world.addUser("juliet@localhost");
-  const connections: Record<string, Connection> = {};
+  const sessions: Record<string, Session> = {};
   for (const [resource, available, priority] of resources) {
-    const { connection, jid } = await world.open(`juliet@localhost/${resource}`);
-    const session = world.sm.sessions.get(jid!)!;
+    const session = world.bind(`juliet@localhost/${resource}`);
     session.available = available;
     session.priority = priority;
-    connections[resource] = connection;
+    sessions[resource] = session;
   }
   /** Romeo sends a message of `type` to `to`. */
   const message = (to: string, type?: string) =>
-    world.arrive(
+    world.send(
       `<message from="${ROMEO}" to="${to}"${type ? ` type="${type}"` : ""} id="m1">` +
         `<body>Wherefore art thou?</body></message>`,
     );
-  const received = (resource: string) => world.take(connections[resource]);
+  const received = (resource: string) => world.take(sessions[resource]);
   const stored = async () =>
     (await world.sm.api.xdb.get("juliet@localhost", NS_OFFLINE))?.getChildren("message") ?? [];
-  return { world, message, received, stored };
+  return { world, message, received, stored, sessions };
 }
 
 function assertError(stanza: Element | undefined, condition: string) {
@@ -48,14 +48,14 @@ Deno.test("RFC 6121 §8.5.1 a message to an unknown user is answered service-una
 
 Deno.test("RFC 6121 §8.5.1 presence to an unknown user is silently dropped", async () => {
   const { world } = await juliet();
-  await world.arrive(`<presence from="${ROMEO}" to="nobody@localhost" type="subscribe"/>`);
+  await world.send(`<presence from="${ROMEO}" to="nobody@localhost" type="subscribe"/>`);
   assert.deepEqual(world.remote, []);
   await world.stop();
 });
 
 Deno.test("RFC 6121 §8.5.1 an iq to an unknown user is answered service-unavailable", async () => {
   const { world } = await juliet();
-  await world.arrive(
+  await world.send(
     `<iq from="${ROMEO}" to="nobody@localhost" type="get" id="v1"><vCard xmlns="vcard-temp"/></iq>`,
   );
   assertError(world.remote[0], "service-unavailable");
@@ -165,8 +165,8 @@ Deno.test("RFC 6121 §8.5.3.1 a message to an existing full JID goes to that res
 
 Deno.test("RFC 6121 §8.5.3.1 presence and iq to an existing full JID go to that resource", async () => {
   const { world, received } = await juliet(["balcony", true, 0]);
-  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost/balcony"/>`);
-  await world.arrive(
+  await world.send(`<presence from="${ROMEO}" to="juliet@localhost/balcony"/>`);
+  await world.send(
     `<iq from="${ROMEO}" to="juliet@localhost/balcony" type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>`,
   );
   assert.deepEqual(received("balcony").map((s) => s.name), ["presence", "iq"]);
@@ -208,7 +208,7 @@ Deno.test("RFC 6121 §8.5.3.2.1 headline and error to a missing full JID are sil
 
 Deno.test("RFC 6121 §8.5.3.2.1 an iq to a missing full JID is answered service-unavailable", async () => {
   const { world } = await juliet(["balcony", true, 0]);
-  await world.arrive(
+  await world.send(
     `<iq from="${ROMEO}" to="juliet@localhost/gone" type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>`,
   );
   assertError(world.remote[0], "service-unavailable");
@@ -217,16 +217,15 @@ Deno.test("RFC 6121 §8.5.3.2.1 an iq to a missing full JID is answered service-
 
 Deno.test("RFC 6121 §8.5.3.2.1 available presence to a missing full JID is silently ignored", async () => {
   const { world, received } = await juliet(["balcony", true, 0]);
-  await world.arrive(`<presence from="${ROMEO}" to="juliet@localhost/gone"/>`);
+  await world.send(`<presence from="${ROMEO}" to="juliet@localhost/gone"/>`);
   assert.equal(received("balcony").length, 0);
   assert.deepEqual(world.remote, []);
   await world.stop();
 });
 
 Deno.test("RFC 6120 §10.3.1 a message without to from a session goes to its own bare JID", async () => {
-  const { world, received } = await juliet(["balcony", true, 1], ["chamber", true, 0]);
-  const balcony = world.connections.get("1")!;
-  await world.send(balcony, "juliet@localhost/balcony", `<message><body>Note</body></message>`);
+  const { world, received, sessions } = await juliet(["balcony", true, 1], ["chamber", true, 0]);
+  await world.send(`<message><body>Note</body></message>`, sessions.balcony);
   // The highest-priority resource is the balcony itself.
   assert.equal(received("balcony").length, 1);
   assert.equal(received("chamber").length, 0);
@@ -234,13 +233,8 @@ Deno.test("RFC 6120 §10.3.1 a message without to from a session goes to its own
 });
 
 Deno.test("a message from a session to another server goes into the tree unchanged", async () => {
-  const { world } = await juliet(["balcony", true, 0]);
-  const balcony = world.connections.get("1")!;
-  await world.send(
-    balcony,
-    "juliet@localhost/balcony",
-    `<message to="${ROMEO}"><body>Hi</body></message>`,
-  );
+  const { world, sessions } = await juliet(["balcony", true, 0]);
+  await world.send(`<message to="${ROMEO}"><body>Hi</body></message>`, sessions.balcony);
   assert.equal(world.remote.length, 1);
   assert.equal(world.remote[0].attrs.from, "juliet@localhost/balcony");
   await world.stop();

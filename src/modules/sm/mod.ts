@@ -46,9 +46,9 @@ export function sessionManagerModule(features: readonly SmFeature[]): ModuleDefi
         withCause(packet, () => {
           if (packet.kind === "route") return handleRoute(sm, packet.element);
           if (packet.kind !== "normal" || !STANZAS.has(packet.element.local)) return "pass";
-          // Only stanzas for our hosts: the section's id is a host too, and a stanza to it
-          // processed as inbound would go straight back into the tree.
-          if (!sm.isLocalHost(packet.host)) return "pass";
+          // Only stanzas for our hosts: the section's id is a host too (ROUTING.md R7), and a
+          // stanza to it is not for one of our users.
+          if (!api.servesHost(packet.host)) return "pass";
           const work = inbound(sm, packet.element);
           return work ? work.then(() => "done" as const) : "done";
         }));
@@ -57,7 +57,8 @@ export function sessionManagerModule(features: readonly SmFeature[]): ModuleDefi
         await feature.register(sm);
       }
       api.onUnload(async () => {
-        // Stanzas already taken are processed first (they may be stored offline).
+        // Stanzas already taken are processed first (they may be stored offline): the tree's
+        // by Section.stop (ROUTING.md R25), the ones the sm routed to its own users here.
         await sm.idle();
         // Tell c2s the sessions are gone, so it closes their streams (system-shutdown).
         for (const session of [...sm.sessions.all()]) {

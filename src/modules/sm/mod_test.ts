@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
-import { NS_DELAY, NS_STANZAS_ERRORS } from "../../util/ns.ts";
+import { NS_DELAY, NS_OFFLINE, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
 import { DEFAULT_OFFLINE_QUOTA, readSmConfig } from "./config.ts";
 import { allFeatures, smModule } from "./mod.ts";
-import { parse, REMOTE, smTestWorld } from "./testing.ts";
+import { parse, REMOTE, smWorld } from "./_testing.ts";
 
 function validate(children: string) {
   const problems: string[] = [];
@@ -33,15 +33,16 @@ Deno.test("<sm> validate() reports every problem with a sentence", () => {
     `<admin>@nobody</admin><admin>boss@localhost/desk</admin><offline quota="lots"/>` +
       `<motd/><disable>telepathy</disable><colour>blue</colour>`,
   );
+  const features = allFeatures().map((f) => f.name);
   assert.deepEqual(problems, [
-    `<admin> must hold a user's JID such as "admin@example.org"`,
-    `<offline quota="lots"> must be a whole number of messages (0 turns storage off)`,
-    "<motd> is empty; write the message or remove it",
-    `<disable> names an unknown feature "telepathy"; the features are: ${
-      allFeatures().map((f) => f.name).join(", ")
-    }`,
-    "<sm> has no setting <colour>; use <admin>, <offline>, <motd>, <disable>, <item>, " +
-    "<version>, <ping>",
+    `Option "admin" of <sm> is invalid: "@nobody" is not a user's JID; write one such as ` +
+    "admin@example.org",
+    `Option "quota" of <offline> is invalid: "lots" is not a whole number; write digits such as 1000`,
+    'Option "motd" of <sm> is empty; write a value or leave it out',
+    `Option "disable" of <sm> is invalid: "telepathy" is not known here; write ` +
+    `${features.slice(0, -1).join(", ")} or ${features.at(-1)}`,
+    "<sm> has no setting <colour>; its settings are admin, offline, motd, disable, item, " +
+    "version and ping",
   ]);
   assert.deepEqual(warnings, [`<admin> "boss@localhost/desk" has a resource, which is ignored`]);
 });
@@ -74,9 +75,9 @@ Deno.test("readSmConfig() reads admins, quota, motd and disabled features with d
 });
 
 Deno.test("<disable>offline</disable> skips offline storage: the sender gets service-unavailable", async () => {
-  const world = await smTestWorld({ config: `<disable>offline</disable>` });
+  const world = await smWorld({ config: `<disable>offline</disable>` });
   await world.addUser("juliet@localhost");
-  await world.arrive(
+  await world.send(
     `<message from="romeo@${REMOTE}/o" to="juliet@localhost" type="chat"><body>x</body></message>`,
   );
   assert.ok(world.remote[0].getChild("error")?.getChild("service-unavailable", NS_STANZAS_ERRORS));
@@ -84,16 +85,52 @@ Deno.test("<disable>offline</disable> skips offline storage: the sender gets ser
 });
 
 Deno.test("with every feature: offline messages reach a client after its initial presence", async () => {
-  const world = await smTestWorld({ withFeatures: true });
+  const world = await smWorld({ features: allFeatures() });
   await world.addUser("juliet@localhost");
-  await world.arrive(
+  await world.send(
     `<message from="romeo@${REMOTE}/o" to="juliet@localhost" type="chat"><body>Hi</body></message>`,
   );
-  const juliet = await world.open("juliet@localhost/balcony");
-  await world.send(juliet.connection, juliet.jid!, `<presence/>`);
-  const messages = world.take(juliet.connection).filter((s) => s.name === "message");
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(`<presence/>`, juliet);
+  const messages = world.take(juliet).filter((s) => s.name === "message");
   assert.equal(messages.length, 1);
   assert.equal(messages[0].getChildText("body"), "Hi");
   assert.ok(messages[0].getChild("delay", NS_DELAY));
   await world.stop();
+});
+
+Deno.test("R34 a sender's messages to an offline user are stored, in order, before its next stanza is answered", async () => {
+  const world = await smWorld({ features: allFeatures() });
+  try {
+    await world.addUser("juliet@localhost");
+    // What the remote server had received each time an offline message was stored.
+    const answeredBeforeStore: number[] = [];
+    const xdb = world.api.xdb;
+    const insert = xdb.insert.bind(xdb);
+    xdb.insert = async (owner, ns, item, match) => {
+      await insert(owner, ns, item, match);
+      if (ns === NS_OFFLINE) answeredBeforeStore.push(world.remote.length);
+    };
+    const from = `romeo@${REMOTE}/o`;
+    for (let n = 1; n <= 20; n++) {
+      world.router.deliver(
+        parse(
+          `<message from="${from}" to="juliet@localhost" type="chat"><body>${n}</body></message>`,
+        ),
+      );
+    }
+    world.router.deliver(
+      parse(
+        `<iq from="${from}" to="juliet@localhost" type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>`,
+      ),
+    );
+    await world.settle();
+    const stored = await xdb.get("juliet@localhost", NS_OFFLINE);
+    const bodies = stored?.getChildren("message").map((m) => Number(m.getChildText("body")));
+    assert.deepEqual(bodies, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(answeredBeforeStore, new Array(20).fill(0), "nothing answered before a store");
+    assert.deepEqual(world.remote.map((s) => [s.attrs.id, s.attrs.type]), [["p", "result"]]);
+  } finally {
+    await world.stop();
+  }
 });

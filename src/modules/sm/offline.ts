@@ -6,8 +6,7 @@
  * non-negative priority (the `session-available` event), then deleted.
  */
 import type { XdbClient } from "../../server/module_api.ts";
-import { StanzaError } from "../../util/errors.ts";
-import { JID } from "../../util/jid.ts";
+import { describe, StanzaError } from "../../util/errors.ts";
 import { NS_CHATSTATES, NS_DELAY, NS_HINTS, NS_OFFLINE } from "../../util/ns.ts";
 import { Element } from "../../xml/element.ts";
 import { readSmConfig } from "./config.ts";
@@ -114,25 +113,18 @@ export const offlineFeature: SmFeature = {
     const store = new OfflineStore({ xdb: api.xdb, quota, now: () => api.timer.now() });
     // Messages accepted for storage are written before the section lets XDB go.
     api.onUnload(() => store.idle());
-    api.hook<StanzaEvent>("message/offline", ({ stanza, origin }) => {
-      const to = stanza.attrs.to !== undefined ? JID.tryParse(stanza.attrs.to) : origin?.jid;
-      if (!to) return true;
+    api.hook<StanzaEvent>("message/offline", ({ stanza, to }) => {
       // Not worth keeping: silently dropped, as a headline would be (§8.5.2.2.3).
       if (!worthStoring(stanza)) return true;
-      return store.store(to.bareString(), to.domain, stanza).then(() => true, (error) => {
-        if (error instanceof StanzaError) sm.replyError(stanza, error);
-        else {
-          api.log.error(`Failed to store an offline message for ${to.bareString()}: ${error}`);
-          sm.replyError(stanza, new StanzaError("internal-server-error"));
-        }
-        return true;
-      });
+      // The promise covers the store: the sender's next stanza waits for it (ROUTING.md R34),
+      // and a full quota rejects with the error the dispatcher answers.
+      return store.store(to.bareString(), to.domain, stanza);
     });
     api.hook<SessionEvent>("session-available", ({ session }) => {
       if (!session.available || session.priority < 0 || session.data.has(DELIVERED)) return;
       session.data.set(DELIVERED, true);
       deliverTo(sm, store, session).catch((error) =>
-        api.log.error(`Failed to deliver offline messages to ${session.jid}: ${error}`)
+        api.log.error(`Failed to deliver offline messages to ${session.jid}: ${describe(error)}`)
       );
       // Undefined: a lifecycle event goes on to every hook.
       return undefined;

@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
 import { NS_DELAY, NS_OFFLINE, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { worthStoring } from "./offline.ts";
-import { parse, REMOTE, smTestWorld } from "./testing.ts";
+import { parse, REMOTE, smWorld } from "./_testing.ts";
 
 const ROMEO = `romeo@${REMOTE}/orchard`;
 
 async function offlineWorld(config?: string) {
-  const world = await smTestWorld({ config });
+  const world = await smWorld({ config });
   await world.addUser("juliet@localhost");
   const send = (body: string, type = "chat") =>
-    world.arrive(
+    world.send(
       `<message from="${ROMEO}" to="juliet@localhost" type="${type}"><body>${body}</body></message>`,
     );
   const stored = async () =>
     (await world.sm.api.xdb.get("juliet@localhost", NS_OFFLINE))?.getChildren("message") ?? [];
   /** Opens a session and makes it available with `priority`, as the presence feature would. */
   const comeOnline = async (resource: string, priority: number) => {
-    const { connection, jid } = await world.open(`juliet@localhost/${resource}`);
-    const session = world.sm.sessions.get(jid!)!;
+    const session = world.bind(`juliet@localhost/${resource}`);
+    const connection = world.connectionOf(session);
     session.available = true;
     session.priority = priority;
     world.sm.api.fire("session-available", { session });
@@ -76,12 +76,12 @@ Deno.test("XEP-0160 a negative priority does not take offline messages; a later 
   const { world, send, stored, comeOnline } = await offlineWorld();
   await send("one");
   const hidden = await comeOnline("hidden", -1);
-  assert.equal(world.take(hidden.connection).length, 0);
+  assert.equal(world.take(hidden.session).length, 0);
   assert.equal((await stored()).length, 1);
   hidden.session.priority = 1;
   world.sm.api.fire("session-available", { session: hidden.session });
   await world.settle();
-  assert.deepEqual(world.take(hidden.connection).map((m) => m.getChildText("body")), ["one"]);
+  assert.deepEqual(world.take(hidden.session).map((m) => m.getChildText("body")), ["one"]);
   assert.equal((await stored()).length, 0);
   await world.stop();
 });

@@ -5,8 +5,8 @@
  */
 import { accountExists } from "../../accounts/store.ts";
 import type { ModuleApi } from "../../server/module_api.ts";
-import { errorReply, StanzaError } from "../../util/errors.ts";
-import { domainOf, JID } from "../../util/jid.ts";
+import { describe, errorReply, StanzaError } from "../../util/errors.ts";
+import { JID } from "../../util/jid.ts";
 import { Element } from "../../xml/element.ts";
 import { currentCause } from "./causes.ts";
 import type { SmConfig } from "./config.ts";
@@ -19,7 +19,7 @@ export class SessionManager implements SmApi {
   readonly api: ModuleApi;
   readonly config: SmConfig;
   readonly sessions: Sessions = new Sessions();
-  /** Stanzas `route()` processes locally, in order per recipient (RFC 6120 §10.1). */
+  /** Stanzas `route()` processes locally, in order per recipient (ROUTING.md, "Who keeps which order"). */
   readonly #inboundQueue = new KeyedQueue();
 
   constructor(api: ModuleApi, config: SmConfig) {
@@ -30,19 +30,6 @@ export class SessionManager implements SmApi {
   /** Resolves once the stanzas `route()` took are processed (the section is stopping). */
   idle(): Promise<void> {
     return this.#inboundQueue.idle();
-  }
-
-  /** Exact host names of the section, and `*.domain` / `*` patterns, as the tree matches them. */
-  isLocalHost(domain: string): boolean {
-    const name = domainOf(domain);
-    for (const pattern of this.api.hosts) {
-      if (pattern === "*") return true;
-      const lowered = pattern.toLowerCase().replace(/\.$/, "");
-      if (lowered.startsWith("*.")) {
-        if (name.endsWith(lowered.slice(1))) return true;
-      } else if (lowered === name) return true;
-    }
-    return false;
   }
 
   isAdmin(jid: JID | string): boolean {
@@ -58,17 +45,20 @@ export class SessionManager implements SmApi {
   }
 
   route(stanza: Element): void {
-    const to = stanza.attrs.to;
-    if (to === undefined) {
-      this.api.log.debug(`Dropped a <${stanza.name}> without a to address`);
+    const to = stanza.attrs.to === undefined ? undefined : JID.tryParse(stanza.attrs.to);
+    if (!to) {
+      this.api.log.debug(`Dropped a <${stanza.name}> without a valid to address`);
       return;
     }
-    if (!this.isLocalHost(domainOf(to))) {
+    if (!this.api.servesHost(to.domain)) {
       this.deliver(stanza);
       return;
     }
-    const key = JID.tryParse(to)?.bareString() ?? to;
-    this.#inboundQueue.run(key, () => inbound(this, stanza)).catch((error) =>
+    // Processed here, one recipient at a time in the order they were made: what the sm sends
+    // one user comes from several addresses (a contact's bare JID for "subscribed", its full
+    // JID for the presence that follows, RFC 6121 §3.1.5), which the router's per-pair order
+    // (ROUTING.md R23) would not keep.
+    this.#inboundQueue.run(to.bareString(), () => inbound(this, stanza, to)).catch((error) =>
       this.api.log.error(`Failed to process a <${stanza.name}> to ${to}: ${describe(error)}`)
     );
   }
@@ -113,6 +103,8 @@ export class SessionManager implements SmApi {
     } finally {
       this.sessions.delete(session);
     }
+    const lasted = formatDuration(this.api.timer.now() - session.started);
+    this.api.log.info(`${session.jid} logged out after ${lasted} (${reason})`);
     return true;
   }
 
@@ -122,6 +114,15 @@ export class SessionManager implements SmApi {
   }
 }
 
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A session's length for the log: `42s`, `5m 3s`, `2h 0m 9s`, `3d 1h 0m 0s`. */
+export function formatDuration(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["m", 60]] as const) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0 || parts.length > 0) parts.push(`${count}${unit}`);
+  }
+  parts.push(`${rest}s`);
+  return parts.join(" ");
 }

@@ -38,7 +38,7 @@ function open(sm: SessionManager, route: Element): void {
     sm.api.log.warn("Dropped a session request without a from address");
     return;
   }
-  if (!jid || jid.local === "" || jid.isBare || !sm.isLocalHost(jid.domain)) {
+  if (!jid || jid.local === "" || jid.isBare || !sm.api.servesHost(jid.domain)) {
     refuse(sm, connection, route.attrs.to ?? sm.api.id, new StanzaError("jid-malformed"));
     return;
   }

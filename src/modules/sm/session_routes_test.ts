@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { xml } from "../../xml/element.ts";
-import { SHUTDOWN } from "./mod.ts";
-import { REMOTE, smTestWorld } from "./testing.ts";
+import { coreFeatures, SHUTDOWN } from "./mod.ts";
+import { REMOTE, smWorld } from "./_testing.ts";
 import type { Session, SessionEvent, SmFeature } from "./types.ts";
 
 /** A feature that records the lifecycle events, and whether the session was still registered. */
@@ -24,8 +24,8 @@ function lifecycleRecorder() {
 
 Deno.test("route open: the sm answers opened with the full JID and fires resource-bind", async () => {
   const { events, feature } = lifecycleRecorder();
-  const world = await smTestWorld({ features: [feature] });
-  const { connection, jid } = await world.open("Juliet@LOCALHOST/balcony");
+  const world = await smWorld({ features: [...coreFeatures, feature] });
+  const { connection, jid } = world.open("Juliet@LOCALHOST/balcony");
   assert.equal(jid, "juliet@localhost/balcony");
   assert.deepEqual(connection.routes.map((route) => route.toString()), [
     `<route type='session' to='c2s/1' from='juliet@localhost/balcony'/>`,
@@ -39,8 +39,8 @@ Deno.test("route open: the sm answers opened with the full JID and fires resourc
 });
 
 Deno.test("route open: a session request for a bare JID is refused with jid-malformed", async () => {
-  const world = await smTestWorld();
-  const { connection, jid } = await world.open("juliet@localhost");
+  const world = await smWorld();
+  const { connection, jid } = world.open("juliet@localhost");
   assert.equal(jid, undefined);
   assert.equal(connection.routes.length, 1);
   assert.equal(connection.routes[0].attrs.type, "error");
@@ -51,9 +51,9 @@ Deno.test("route open: a session request for a bare JID is refused with jid-malf
 
 Deno.test("route open: a new session for the same resource replaces the old one with conflict", async () => {
   const { events, feature } = lifecycleRecorder();
-  const world = await smTestWorld({ features: [feature] });
-  const first = await world.open("juliet@localhost/balcony");
-  const second = await world.open("juliet@localhost/balcony");
+  const world = await smWorld({ features: [...coreFeatures, feature] });
+  const first = world.open("juliet@localhost/balcony");
+  const second = world.open("juliet@localhost/balcony");
   assert.equal(second.jid, "juliet@localhost/balcony");
   // The old connection is told to end with conflict.
   const end = first.connection.routes.at(-1)!;
@@ -72,14 +72,13 @@ Deno.test("route open: a new session for the same resource replaces the old one 
 });
 
 Deno.test("route stanza in and out: a stanza from a session reaches another session", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
-  const romeo = await world.open("romeo@localhost/orchard");
+  const world = await smWorld();
+  const juliet = world.open("juliet@localhost/balcony");
+  const romeo = world.open("romeo@localhost/orchard");
   world.sm.sessions.get(romeo.jid!)!.available = true;
   await world.send(
-    juliet.connection,
-    juliet.jid!,
     `<message to="romeo@localhost/orchard" type="chat"><body>Art thou?</body></message>`,
+    world.sm.sessions.get(juliet.jid!)!,
   );
   const got = world.take(romeo.connection);
   assert.equal(got.length, 1);
@@ -91,8 +90,8 @@ Deno.test("route stanza in and out: a stanza from a session reaches another sess
 });
 
 Deno.test("route stanza in: the sm stamps from with the session's full JID", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
+  const world = await smWorld();
+  const juliet = world.open("juliet@localhost/balcony");
   const element = xml("message", { to: `nurse@${REMOTE}`, from: "mallory@localhost/x" });
   world.router.deliver(xml("route", { to: juliet.jid!, from: "c2s/1" }, element));
   await world.settle();
@@ -102,8 +101,8 @@ Deno.test("route stanza in: the sm stamps from with the session's full JID", asy
 });
 
 Deno.test("route stanza in: a route for an unknown session ends that connection", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
+  const world = await smWorld();
+  const juliet = world.open("juliet@localhost/balcony");
   // The route claims another connection for Juliet's session.
   world.connections.set("9", { id: "9", routes: [], alive: true });
   world.router.deliver(
@@ -121,8 +120,8 @@ Deno.test("route stanza in: a route for an unknown session ends that connection"
 
 Deno.test("route end: c2s closing the connection fires resource-unbind before forgetting", async () => {
   const { events, feature } = lifecycleRecorder();
-  const world = await smTestWorld({ features: [feature] });
-  const juliet = await world.open("juliet@localhost/balcony");
+  const world = await smWorld({ features: [...coreFeatures, feature] });
+  const juliet = world.open("juliet@localhost/balcony");
   world.router.deliver(xml("route", { type: "error", to: juliet.jid!, from: "c2s/1" }));
   await world.settle();
   assert.equal(world.sm.sessions.size, 0);
@@ -139,13 +138,13 @@ Deno.test("route end: c2s closing the connection fires resource-unbind before fo
 
 Deno.test("route undeliverable: a router bounce ends the session and salvages a chat message", async () => {
   const { events, feature } = lifecycleRecorder();
-  const world = await smTestWorld({ features: [feature] });
+  const world = await smWorld({ features: [...coreFeatures, feature] });
   await world.addUser("juliet@localhost");
-  const juliet = await world.open("juliet@localhost/balcony");
+  const juliet = world.open("juliet@localhost/balcony");
   const session: Session = world.sm.sessions.get(juliet.jid!)!;
   session.available = true;
   juliet.connection.alive = false;
-  await world.arrive(
+  await world.send(
     `<message from="romeo@${REMOTE}/x" to="juliet@localhost" type="chat"><body>Hi</body></message>`,
   );
   assert.equal(world.sm.sessions.size, 0);
@@ -158,8 +157,8 @@ Deno.test("route undeliverable: a router bounce ends the session and salvages a 
 });
 
 Deno.test("route end: stopping the sm ends every session towards c2s", async () => {
-  const world = await smTestWorld();
-  const juliet = await world.open("juliet@localhost/balcony");
+  const world = await smWorld();
+  const juliet = world.open("juliet@localhost/balcony");
   await world.stop();
   const end = juliet.connection.routes.at(-1)!;
   assert.equal(end.attrs.type, "error");

@@ -16,8 +16,9 @@
  *   `presence/host`: a stanza arriving for one of our users or hosts, whoever sent it. The core's
  *   default handlers (priority -1) deliver messages (RFC 6121 §8.5) and full-JID presence;
  * - `pre-message/bare`, `pre-message/full`, `pre-message/host`, `pre-presence/bare`,
- *   `pre-presence/full`, `pre-presence/host`, `pre-iq/bare`, `pre-iq/full`, `pre-iq/host`: a
- *   stanza a local session sends, before it is routed (carbons, blocking, outbound presence);
+ *   `pre-presence/full`, `pre-presence/host`, `pre-iq/bare`, `pre-iq/full`, `pre-iq/host`
+ *   (`OutboundEvent`): a stanza a local session sends, before it is routed (carbons, blocking,
+ *   outbound presence);
  * - `resource-bind` ({ session }), `resource-unbind` ({ session, reason }): session lifecycle;
  *   `resource-unbind` fires while the session is still in the registry (so the presence feature
  *   can send unavailable for it), and the core forgets it right after;
@@ -39,13 +40,18 @@
  * user the core answers messages and iq get/set with `service-unavailable` and drops presence
  * (RFC 6121 §8.5.1). A presence of a subscription type or a probe to a full JID fires
  * `presence/bare` too when no hook of `presence/full` takes it (RFC 6121 §8.5.3.1, §8.5.3.2.1),
- * so check the bare JID of `to` there.
+ * so use the bare JID of `to` there.
  *
- * A hook may return a promise: the core awaits it before the next stanza of the same
- * sender→recipient pair (RFC 6120 §10.1). Any value other than undefined (a promise included)
- * means handled; only for `pre-…` events does a promise that resolves to `false` let routing go
- * on. An iq get/set that no hook handles is answered `service-unavailable` (RFC 6121 §8.5);
- * nothing is ever answered with an error when it is itself an error or an iq result.
+ * Async work: a hook that reads or writes storage before the stanza's fate is decided returns
+ * the promise of all of that work. The core awaits it before the next stanza of the same
+ * sender→recipient pair (RFC 6120 §10.1, ROUTING.md R23 and R34), so what is answered after a
+ * stanza is answered after that stanza was handled (stored, delivered). Any value other than
+ * undefined (a promise included) means handled; only for `pre-…` events does a promise that
+ * resolves to `false` let routing go on. A hook that throws or rejects with a `StanzaError` is
+ * answered with that error; anything else thrown is logged and answered `internal-server-error`
+ * (the dispatcher is the one place that does this: features never write error replies for their
+ * own failures). An iq get/set that no hook handles is answered `service-unavailable`; nothing
+ * is ever answered with an error when it is itself an error or an iq result.
  */
 import type { ModuleApi, ValidationContext } from "../../server/module_api.ts";
 import type { StanzaError } from "../../util/errors.ts";
@@ -83,11 +89,28 @@ export interface SessionRegistry {
   readonly size: number;
 }
 
-/** What an event about a stanza carries. */
+/** What an event about a stanza for one of our hosts or users carries. */
 export interface StanzaEvent {
-  stanza: Element;
+  readonly stanza: Element;
+  /**
+   * The address it is for, parsed once by the dispatcher: its `to`, or, for a stanza a local
+   * session sent without `to`, that session's bare JID (RFC 6120 §10.3).
+   */
+  readonly to: JID;
+  /** Its `from`, parsed: undefined when absent or not a valid JID. */
+  readonly from: JID | undefined;
   /** The local session that sent it, when it came from one of our own clients. */
-  origin?: Session;
+  readonly origin?: Session;
+}
+
+/** What a `pre-…` event carries: a stanza a local session sends, before it is routed. */
+export interface OutboundEvent {
+  readonly stanza: Element;
+  /** Its `to`, parsed; undefined when the session sent it without one. */
+  readonly to: JID | undefined;
+  /** The sending session's full JID (the stanza's `from`, stamped by the core). */
+  readonly from: JID;
+  readonly origin: Session;
 }
 
 export interface SessionEvent {
@@ -105,15 +128,14 @@ export interface SmApi {
   /** The sm section's module API: xdb, log, timer, hook, fire, options. */
   readonly api: ModuleApi;
   readonly sessions: SessionRegistry;
-  /** True when `domain` is one of the hosts this session manager serves. */
-  isLocalHost(domain: string): boolean;
   /** True when the JID (any form) is one of the admins of `<admin>` in the config. */
   isAdmin(jid: JID | string): boolean;
   /** Writes a stanza to one session, as is (wrapped in a route to its connection). */
   sendToSession(session: Session, stanza: Element): void;
   /**
    * Sends a stanza on its way as if the server sent it: to a local address it is processed as
-   * arriving (events above), elsewhere it goes into the tree.
+   * arriving (events above), in the order `route()` was called for that recipient; elsewhere it
+   * goes into the tree.
    */
   route(stanza: Element): void;
   /** Answers an iq with a result carrying `payload` (if any). */

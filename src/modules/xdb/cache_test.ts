@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { type Element, xml } from "../../xml/element.ts";
+import { testServer, waitFor } from "../../server/_testing.ts";
 import { cacheModule, LruMap } from "./cache.ts";
-import { kvModule } from "./kv.ts";
 import { XdbStore } from "./store.ts";
-import { HOST, xdbWorld } from "./testing.ts";
 
+const HOST = "example.org";
 const PATH = "/etc/jabberd/xdb.sqlite3";
 
 function problemsOf(element: Element): { problems: string[]; warnings: string[] } {
@@ -20,15 +20,17 @@ function problemsOf(element: Element): { problems: string[]; warnings: string[] 
 }
 
 /** A world with `<cache>` and `<kv>`, and a back door writing the KV without the section. */
-async function cachedWorld(cache: Element) {
-  const world = await xdbWorld([[cacheModule, cache], [kvModule, xml("kv", {}, "xdb.sqlite3")]]);
+async function cachedWorld(cache: string) {
+  const world = await testServer(
+    `<jabberd><xdb id="xdb"><host>${HOST}</host>${cache}<kv>xdb.sqlite3</kv></xdb></jabberd>`,
+  );
   const backDoor = new XdbStore(await world.memory.kv.open(PATH));
   const text = async (owner: string) => (await world.xdb.get(owner, "n"))?.text();
-  return { ...world, backDoor, text };
+  return Object.assign(world, { backDoor, text });
 }
 
 Deno.test("<cache> answers a repeated get from memory until the timeout", async () => {
-  const world = await cachedWorld(xml("cache", { timeout: "30s" }));
+  const world = await cachedWorld(`<cache timeout="30s"/>`);
   try {
     const owner = `alice@${HOST}`;
     await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, "one"));
@@ -49,21 +51,25 @@ Deno.test("<cache> answers a repeated get from memory until the timeout", async 
 });
 
 Deno.test("<cache> answers with the request's id, swapped addresses and its own copy", async () => {
-  const world = await cachedWorld(xml("cache"));
+  const world = await cachedWorld(`<cache/>`);
   try {
     const to = `alice@${HOST}`;
     await world.backDoor.set(to, "n", xml("v", { xmlns: "n" }, "one"));
-    await world.send({ type: "get", to, ns: "n", id: "first" });
-    await world.send({ type: "get", to, ns: "n", id: "second" });
+    const raw = world.collect("raw");
+    for (const id of ["first", "second"]) {
+      world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "n", id }));
+      await waitFor(() => raw.some((packet) => packet.element.attrs.id === id), `reply ${id}`);
+    }
+    const replies = raw.map((packet) => packet.element);
     assert.deepEqual(
-      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from]),
+      replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from]),
       [
         ["first", "result", "raw", to],
         ["second", "result", "raw", to],
       ],
     );
     // A receiver changing its copy does not change the cached one.
-    world.replies[1].elements[0].t(" changed");
+    replies[1].elements[0].t(" changed");
     assert.equal(await world.text(to), "one");
   } finally {
     await world.stop();
@@ -71,7 +77,7 @@ Deno.test("<cache> answers with the request's id, swapped addresses and its own 
 });
 
 Deno.test("<cache> drops an entry on insert and remove, and keeps a committed set", async () => {
-  const world = await cachedWorld(xml("cache", { timeout: "1h" }));
+  const world = await cachedWorld(`<cache timeout="1h"/>`);
   try {
     const owner = `alice@${HOST}`;
     await world.xdb.set(owner, "n", xml("v", { xmlns: "n" }, "one"));
@@ -93,7 +99,7 @@ Deno.test("<cache> drops an entry on insert and remove, and keeps a committed se
 });
 
 Deno.test("<cache max> forgets the least recently used entries", async () => {
-  const world = await cachedWorld(xml("cache", { max: "2" }));
+  const world = await cachedWorld(`<cache max="2"/>`);
   try {
     const owners = ["a", "b", "c"].map((user) => `${user}@${HOST}`);
     for (const owner of owners) await world.backDoor.set(owner, "n", xml("v", {}, "old"));

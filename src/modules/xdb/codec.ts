@@ -1,5 +1,5 @@
 /**
- * How XDB data sits in KV values (DESIGN "Storage: XDB on Deno KV"): each child item as a compact
+ * How XDB data sits in KV values (docs/architecture.md "Storage: XDB on Deno KV"; the 64 KiB value limit in docs/runtime-notes.md "Deno KV"): each child item as a compact
  * JSON text (`["name", {attrs}, ...children]`, text as a JSON string), split into chunks when it
  * would not fit one 64 KiB value. JSON rather than XML so that reading needs no XML parser and
  * a value can be cut anywhere and joined again.

@@ -1,5 +1,5 @@
 /**
- * `<kv>` in an `<xdb>` section: stores XDB in a KV store (DESIGN "Storage: XDB on Deno KV") and
+ * `<kv>` in an `<xdb>` section: stores XDB in a KV store (docs/architecture.md "Storage: XDB on Deno KV") and
  * answers the section's xdb packets (get, set, insert, remove) from it.
  *
  * The text says where: a file path (relative to the config file's folder; its folder is created),

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { type Element, xml } from "../../xml/element.ts";
+import { testServer, waitFor } from "../../server/_testing.ts";
 import { kvModule } from "./kv.ts";
 import { XdbStore } from "./store.ts";
-import { HOST, xdbWorld } from "./testing.ts";
 
+const HOST = "example.org";
 const ROSTER = "jabber:iq:roster";
+
+/** A server whose only section is `<xdb>` for HOST with `<kv>` at `path`. */
+function kvWorld(path = ":memory:") {
+  return testServer(`<jabberd><xdb id="xdb"><host>${HOST}</host><kv>${path}</kv></xdb></jabberd>`);
+}
 
 function problemsOf(element: Element): string[] {
   const problems: string[] = [];
@@ -18,7 +24,7 @@ function problemsOf(element: Element): string[] {
 }
 
 Deno.test("<kv> answers set, insert, remove and get through api.xdb", async () => {
-  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  const world = await kvWorld();
   try {
     const owner = `alice@${HOST}`;
     await world.xdb.set(
@@ -44,16 +50,25 @@ Deno.test("<kv> answers set, insert, remove and get through api.xdb", async () =
 });
 
 Deno.test("<kv> replies with to/from swapped, the same id and ns, type result", async () => {
-  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  const world = await kvWorld();
   try {
+    const raw = world.collect("raw");
     const to = `alice@${HOST}/phone`;
-    await world.send({ type: "set", to, ns: "ns1", id: "w1" }, xml("v", { xmlns: "ns1" }, "one"));
+    world.router.deliver(
+      xml(
+        "xdb",
+        { type: "set", to, from: "raw", ns: "ns1", id: "w1" },
+        xml("v", { xmlns: "ns1" }, "one"),
+      ),
+    );
+    await waitFor(() => raw.length === 1, "the set's reply");
     world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns1", id: "g1" }));
     world.router.deliver(xml("xdb", { type: "get", to, from: "raw", ns: "ns2", id: "g2" }));
-    await world.repliesReach(3);
+    await waitFor(() => raw.length === 3, "the gets' replies");
+    const replies = raw.map((packet) => packet.element);
     assert.deepEqual(
       // Replies to different elements may come back in any order; the client matches by id.
-      world.replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from, r.attrs.ns])
+      replies.map((r) => [r.attrs.id, r.attrs.type, r.attrs.to, r.attrs.from, r.attrs.ns])
         .sort((a, b) => a[0]!.localeCompare(b[0]!)),
       [
         ["g1", "result", "raw", to, "ns1"],
@@ -61,7 +76,7 @@ Deno.test("<kv> replies with to/from swapped, the same id and ns, type result", 
         ["w1", "result", "raw", to, "ns1"],
       ],
     );
-    const reply = (id: string) => world.replies.find((r) => r.attrs.id === id)!;
+    const reply = (id: string) => replies.find((r) => r.attrs.id === id)!;
     assert.equal(
       reply("g1").toString(),
       xml("xdb", reply("g1").attrs, xml("v", { xmlns: "ns1" }, "one")).toString(),
@@ -73,26 +88,28 @@ Deno.test("<kv> replies with to/from swapped, the same id and ns, type result", 
 });
 
 Deno.test("<kv> answers a malformed request with type error and the reason", async () => {
-  const world = await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  const world = await kvWorld();
   try {
-    await world.send({ type: "set", to: `a@${HOST}`, ns: "n", id: "1", action: "insert" });
-    await world.send({
-      type: "set",
-      to: `a@${HOST}`,
-      ns: "n",
-      id: "2",
-      action: "remove",
-      match: "?x",
-    });
-    await world.send({ type: "set", to: `a@${HOST}`, ns: "n", id: "3", action: "merge" });
-    assert.deepEqual(world.replies.map((r) => [r.attrs.id, r.attrs.type]), [
+    const raw = world.collect("raw");
+    const send = async (attrs: Record<string, string>) => {
+      const before = raw.length;
+      world.router.deliver(
+        xml("xdb", { type: "set", to: `a@${HOST}`, from: "raw", ns: "n", ...attrs }),
+      );
+      await waitFor(() => raw.length > before, `the reply to ${attrs.id}`);
+    };
+    await send({ id: "1", action: "insert" });
+    await send({ id: "2", action: "remove", match: "?x" });
+    await send({ id: "3", action: "merge" });
+    const replies = raw.map((packet) => packet.element);
+    assert.deepEqual(replies.map((r) => [r.attrs.id, r.attrs.type]), [
       ["1", "error"],
       ["2", "error"],
       ["3", "error"],
     ]);
-    assert.match(world.replies[0].getChildText("error")!, /carries no item/);
-    assert.match(world.replies[1].getChildText("error")!, /needs an element name/);
-    assert.match(world.replies[2].getChildText("error")!, /unknown action "merge"/);
+    assert.match(replies[0].getChildText("error")!, /carries no item/);
+    assert.match(replies[1].getChildText("error")!, /needs an element name/);
+    assert.match(replies[2].getChildText("error")!, /unknown action "merge"/);
     await assert.rejects(world.xdb.remove(`a@${HOST}`, "n", "item?"), /XDB error: Match "item\?"/);
   } finally {
     await world.stop();
@@ -100,7 +117,7 @@ Deno.test("<kv> answers a malformed request with type error and the reason", asy
 });
 
 Deno.test("<kv> stores in a file path relative to the config folder, durable after stop", async () => {
-  const world = await xdbWorld([[kvModule, xml("kv", {}, "data/xdb.sqlite3")]]);
+  const world = await kvWorld("data/xdb.sqlite3");
   await world.xdb.set(`alice@${HOST}`, "n", xml("v", { xmlns: "n" }, "kept"));
   // Not awaited: unloading must flush it before closing.
   const pending = world.xdb.insert(`alice@${HOST}`, "n", xml("more"));

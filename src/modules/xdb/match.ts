@@ -7,7 +7,8 @@
  * - every `attr=value` must hold (exact, case-sensitive comparison); `attr=` matches an empty
  *   value, while a missing attribute never matches.
  * - names and values are percent-decoded, so a value holding `&`, `=` or `%` is written `%26`,
- *   `%3D`, `%25` (JID resources may hold them); `matchOf()` writes that form.
+ *   `%3D`, `%25` (JID resources may hold them); `xdbMatch()` beside the XDB client
+ *   (`src/server/xdb_client.ts`) writes that form.
  * - the FIRST child element that matches is the one selected.
  */
 
@@ -56,19 +57,6 @@ export function matches(
     if (attrs[attr] !== value) return false;
   }
   return true;
-}
-
-/** Writes the match selecting a child by name and attribute values (`matchOf("item", {jid})`). */
-export function matchOf(name: string, attrs: Readonly<Record<string, string>> = {}): string {
-  const conditions = Object.entries(attrs).map(([attr, value]) =>
-    `${escape(attr)}=${escape(value)}`
-  );
-  return conditions.length === 0 ? escape(name) : `${escape(name)}?${conditions.join("&")}`;
-}
-
-/** Percent-encodes only what the syntax uses, so `bob@example.org` stays readable. */
-function escape(text: string): string {
-  return text.replace(/[%&=?]/g, (ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase());
 }
 
 function decode(part: string, whole: string): string {

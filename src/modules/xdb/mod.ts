@@ -1,5 +1,5 @@
 /**
- * The `<xdb>` section's modules (DESIGN "Base modules", xdb): `<kv>` storage on Deno KV, the
+ * The `<xdb>` section's modules (docs/architecture.md "Base modules"): `<kv>` storage on Deno KV, the
  * `<ns>` namespace filter and the `<cache>`. The store, its match syntax and its conformance
  * suite are exported for other backends and tests.
  */
@@ -11,7 +11,7 @@ import { nsModule } from "./ns.ts";
 export const xdbModules: readonly ModuleDefinition[] = [kvModule, nsModule, cacheModule];
 
 export { cacheModule, kvModule, nsModule };
-export { matches, matchOf, parseMatch, type XdbMatch } from "./match.ts";
+export { matches, parseMatch, type XdbMatch } from "./match.ts";
 export {
   XDB_CHANGED,
   XDB_LOADED,

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { type Element, xml } from "../../xml/element.ts";
-import { kvModule } from "./kv.ts";
+import { testServer } from "../../server/_testing.ts";
 import { nsModule } from "./ns.ts";
-import { HOST, xdbWorld } from "./testing.ts";
+
+const HOST = "example.org";
 
 function problemsOf(element: Element): string[] {
   const problems: string[] = [];
@@ -16,14 +17,15 @@ function problemsOf(element: Element): string[] {
 }
 
 Deno.test("<ns> skips other namespaces so another xdb section takes them", async () => {
-  const world = await xdbWorld(
-    [
-      [nsModule, xml("ns", {}, "jabber:iq:roster")],
-      [nsModule, xml("ns", {}, "jabber:iq:private")],
-      [kvModule, xml("kv", {}, "roster.sqlite3")],
-    ],
-    [[nsModule, xml("ns", {}, "vcard-temp")], [kvModule, xml("kv", {}, "vcard.sqlite3")]],
-  );
+  const world = await testServer(`<jabberd>
+    <xdb id="xdb1">
+      <host>${HOST}</host>
+      <ns>jabber:iq:roster</ns>
+      <ns>jabber:iq:private</ns>
+      <kv>roster.sqlite3</kv>
+    </xdb>
+    <xdb id="xdb2"><host>${HOST}</host><ns>vcard-temp</ns><kv>vcard.sqlite3</kv></xdb>
+  </jabberd>`);
   try {
     const owner = `alice@${HOST}`;
     await world.xdb.set(owner, "jabber:iq:roster", xml("query", { xmlns: "jabber:iq:roster" }));

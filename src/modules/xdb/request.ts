@@ -1,5 +1,5 @@
 /**
- * Reading `<xdb>` requests and writing their replies (DESIGN "Packets between components", xdb),
+ * Reading `<xdb>` requests and writing their replies (docs/packets.md "xdb"; exact table in src/tree/ROUTING.md "xdb (storage)"),
  * shared by the xdb section's modules, and the section events through which they cooperate.
  *
  * Request: `<xdb type="get|set" to="user@host" from="instance-id" ns="…" id="…">`; a set carries

@@ -1,5 +1,5 @@
 /**
- * XDB on a KV store (DESIGN "Storage: XDB on Deno KV"): one stored element per owner and
+ * XDB on a KV store (docs/architecture.md "Storage: XDB on Deno KV"; the KV limits in docs/runtime-notes.md "Deno KV"): one stored element per owner and
  * namespace, kept as a "shell" key plus one key per child item, written in group commits.
  *
  * Layout, under the prefix `["xdb", host, user, ns]` (user is "" for a bare host owner):

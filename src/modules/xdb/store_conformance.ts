@@ -1,12 +1,12 @@
 /**
- * The one conformance suite for XdbStore over any KvStore (DESIGN "Storage: XDB on Deno KV";
- * STYLE "one shared conformance suite per family"): run it against every KV backend. It is
+ * The one conformance suite for XdbStore over any KvStore (docs/architecture.md "Storage: XDB on
+ * Deno KV"; docs/adapters.md "Conformance suites"): run it against every KV backend. It is
  * runtime-free: it returns named cases, and a `_test.ts` file registers them as tests.
  */
 import assert from "node:assert/strict";
 import type { KvAtomic, KvKey, KvStore } from "../../adapters/types.ts";
 import { Element, xml } from "../../xml/element.ts";
-import { matchOf } from "./match.ts";
+import { xdbMatch } from "../../server/xdb_client.ts";
 import { XdbStore } from "./store.ts";
 
 export interface ConformanceOptions {
@@ -175,7 +175,7 @@ export function xdbStoreConformance(
     const owner = "alice@example.org";
     await store.insert(owner, ROSTER, item("a@x"));
     await store.insert(owner, ROSTER, item("b@x"));
-    await store.insert(owner, ROSTER, item("c@x"), matchOf("item", { jid: "c@x" }));
+    await store.insert(owner, ROSTER, item("c@x"), xdbMatch("item", { jid: "c@x" }));
     const got = await store.get(owner, ROSTER);
     assert.equal(got?.name, "query");
     assert.equal(got?.attrs.xmlns, ROSTER);

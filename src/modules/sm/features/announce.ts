@@ -7,8 +7,7 @@
  * the MOTD once, on its first `session-available`. The `<motd>` text of the config is the MOTD
  * until an admin sets or deletes one: the admin's latest word wins over the file.
  */
-import { StanzaError } from "../../../util/errors.ts";
-import { JID } from "../../../util/jid.ts";
+import { describe, StanzaError } from "../../../util/errors.ts";
 import { type Element, xml } from "../../../xml/element.ts";
 import { readSmConfig } from "../config.ts";
 import type { Session, SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
@@ -40,14 +39,12 @@ export const announce: SmFeature = {
       if (text) send(session, session.jid.domain, [xml("body", {}, text)]);
     };
 
-    const command = ({ stanza, origin }: StanzaEvent) => {
-      const to = JID.tryParse(stanza.attrs.to ?? "");
-      if (!to || to.local !== "" || !to.resource.startsWith("announce/")) return;
+    // The dispatcher answers what this throws.
+    const command = ({ stanza, to, from }: StanzaEvent) => {
+      if (to.local !== "" || !to.resource.startsWith("announce/")) return;
       if (stanza.attrs.type === "error") return true;
-      const sender = origin?.jid ?? stanza.attrs.from;
-      if (!sender || !sm.isAdmin(sender)) {
-        sm.replyError(stanza, new StanzaError("forbidden", "Only admins make announcements"));
-        return true;
+      if (!from || !sm.isAdmin(from)) {
+        throw new StanzaError("forbidden", "Only admins make announcements");
       }
       const host = to.domain;
       const payload = stanza.elements.filter((e) => e.is("body") || e.is("subject"));
@@ -63,15 +60,12 @@ export const announce: SmFeature = {
         case "announce/motd/delete": {
           const motd = to.resource.endsWith("delete") ? "" : text;
           motds.set(host, motd);
-          api.xdb.set(host, NS_MOTD, xml("motd", { xmlns: NS_MOTD }, motd)).catch((error) =>
-            api.log.error(`Cannot store the MOTD: ${error}`)
-          );
           if (to.resource === "announce/motd") { for (const s of online()) motdFor(s, motd); }
-          return true;
+          // Stored before the admin's next command is handled (ROUTING.md R34).
+          return api.xdb.set(host, NS_MOTD, xml("motd", { xmlns: NS_MOTD }, motd));
         }
       }
-      sm.replyError(stanza, new StanzaError("item-not-found", "Unknown announce command"));
-      return true;
+      throw new StanzaError("item-not-found", "Unknown announce command");
     };
     api.hook("message/host", command, 10);
     api.hook("message/full", command, 10);
@@ -82,7 +76,7 @@ export const announce: SmFeature = {
       if (session.data.get(SEEN)) return;
       session.data.set(SEEN, true);
       motdOf(session.jid.domain).then((text) => motdFor(session, text))
-        .catch((error) => api.log.warn(`Cannot read the MOTD: ${error}`));
+        .catch((error) => api.log.warn(`Cannot read the MOTD: ${describe(error)}`));
     });
   },
 };

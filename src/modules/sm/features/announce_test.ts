@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { announce } from "./announce.ts";
-import { type SmWorld, smWorld } from "./testing.ts";
+import { type SmWorld, smWorld } from "../_testing.ts";
 
 const online = async (world: SmWorld, full: string) => {
   const session = world.bind(full);
@@ -11,11 +11,11 @@ const online = async (world: SmWorld, full: string) => {
 };
 
 Deno.test("announce sends an admin's message to every online session; others get forbidden", async () => {
-  const world = await smWorld([announce], { config: `<admin>admin@localhost</admin>` });
+  const world = await smWorld({ features: [announce], config: `<admin>admin@localhost</admin>` });
   try {
     const admin = await online(world, "admin@localhost/desk");
     const alice = await online(world, "alice@localhost/phone");
-    world.bind("bob@localhost/quiet");
+    const bob = world.bind("bob@localhost/quiet");
     await world.send(
       `<message to="localhost/announce/online"><subject>Maintenance</subject><body>Down at 5</body></message>`,
       admin,
@@ -24,7 +24,7 @@ Deno.test("announce sends an admin's message to every online session; others get
     assert.equal(note.attrs.from, "localhost");
     assert.equal(note.getChildText("body"), "Down at 5");
     assert.equal(note.getChildText("subject"), "Maintenance");
-    assert.equal(world.sent.filter((s) => s.session.jid.local === "bob").length, 0);
+    assert.equal(world.take(bob).length, 0);
     await world.send(`<message to="localhost/announce/online"><body>x</body></message>`, alice);
     assert.equal(world.take(alice)[0].getChild("error")!.elements[0].local, "forbidden");
   } finally {
@@ -33,7 +33,8 @@ Deno.test("announce sends an admin's message to every online session; others get
 });
 
 Deno.test("announce sends the MOTD once per session: config first, then the admin's", async () => {
-  const world = await smWorld([announce], {
+  const world = await smWorld({
+    features: [announce],
     config: `<admin>admin@localhost</admin><motd>Welcome!</motd>`,
   });
   try {

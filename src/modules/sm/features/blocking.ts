@@ -7,22 +7,21 @@
  * XEP-0016 §2.1: full JID, bare JID, domain/resource, domain. Other features (presence
  * broadcast) ask with `api.fire("is-blocked", { user, jid })`, which answers true when blocked.
  */
-import { errorReply, StanzaError } from "../../../util/errors.ts";
+import { xdbMatch } from "../../../server/xdb_client.ts";
+import { describe, errorReply, StanzaError } from "../../../util/errors.ts";
 import { JID } from "../../../util/jid.ts";
 import { NS_BLOCKING, NS_BLOCKING_ERRORS } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
-import type { SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
+import type { OutboundEvent, SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
 import { advertise } from "./advertise.ts";
 
 const INTERESTED = "blocklist-interested";
 
 /** The blocklist entries that would block `jid` (XEP-0016 §2.1 order). */
-export function candidates(jid: string): string[] {
-  const parsed = JID.tryParse(jid);
-  if (!parsed) return [jid];
-  const list = [parsed.toString(), parsed.bareString()];
-  if (parsed.resource) list.push(`${parsed.domain}/${parsed.resource}`);
-  list.push(parsed.domain);
+export function candidates(jid: JID): string[] {
+  const list = [jid.toString(), jid.bareString()];
+  if (jid.resource) list.push(`${jid.domain}/${jid.resource}`);
+  list.push(jid.domain);
   return [...new Set(list)];
 }
 
@@ -41,7 +40,7 @@ export const blocking: SmFeature = {
       api.xdb.get(owner, NS_BLOCKING).then((stored) =>
         new Set(stored?.getChildren("item").map((i) => i.attrs.jid ?? "") ?? [])
       );
-    const isBlocked = (list: Set<string>, jid: string | undefined) =>
+    const isBlocked = (list: Set<string>, jid: JID | undefined) =>
       jid !== undefined && list.size > 0 && candidates(jid).some((c) => list.has(c));
     advertise(sm, "bare", NS_BLOCKING);
     // XEP-0191 §3.1: clients discover support by asking the server itself.
@@ -53,7 +52,9 @@ export const blocking: SmFeature = {
       const loading = load(owner);
       lists.set(owner, loading);
       loading.then((list) => lists.get(owner) === loading && lists.set(owner, list))
-        .catch((error) => api.log.warn(`Cannot read the blocklist of ${owner}: ${error}`));
+        .catch((error) =>
+          api.log.warn(`Cannot read the blocklist of ${owner}: ${describe(error)}`)
+        );
     });
     api.hook<SessionEvent>("resource-unbind", ({ session }) => {
       const owner = session.jid.bareString();
@@ -61,17 +62,10 @@ export const blocking: SmFeature = {
     });
     api.hook<BlockedQuery>("is-blocked", ({ user, jid }) => {
       const list = lists.get(user);
-      return list instanceof Set && isBlocked(list, jid) ? true : undefined;
+      return list instanceof Set && isBlocked(list, JID.tryParse(jid)) ? true : undefined;
     });
 
-    // --- the protocol (§3.1–3.4) ---
-    const fail = (stanza: Element) => (error: unknown) => {
-      if (!(error instanceof StanzaError)) api.log.error(`Blocking failed: ${error}`);
-      sm.replyError(
-        stanza,
-        error instanceof StanzaError ? error : new StanzaError("internal-server-error"),
-      );
-    };
+    // --- the protocol (§3.1–3.4); the dispatcher answers what the hooks throw ---
     const push = (owner: string, payload: Element) => {
       for (const session of sm.sessions.ofUser(owner)) {
         if (!session.data.get(INTERESTED)) continue;
@@ -86,83 +80,78 @@ export const blocking: SmFeature = {
         if (!jid) throw new StanzaError("jid-malformed", `"${item.attrs.jid}" is not a JID`);
         return jid.toString();
       });
-    api.hook<StanzaEvent>(`iq-get/self/${NS_BLOCKING}:blocklist`, ({ stanza, origin }) => {
-      const owner = origin!.jid.bareString();
-      origin!.data.set(INTERESTED, true);
-      load(owner).then((list) => {
-        const items = [...list].map((jid) => xml("item", { jid }));
+    api.hook<StanzaEvent>(
+      `iq-get/self/${NS_BLOCKING}:blocklist`,
+      async ({ stanza, origin, to }) => {
+        origin!.data.set(INTERESTED, true);
+        const items = [...await load(to.bareString())].map((jid) => xml("item", { jid }));
         sm.reply(stanza, xml("blocklist", { xmlns: NS_BLOCKING }, ...items));
-      }).catch(fail(stanza));
-      return true;
-    });
-    const change = (stanza: Element, owner: string, block: boolean) =>
-      (async () => {
-        const command = stanza.getChild(block ? "block" : "unblock", NS_BLOCKING)!;
-        const jids = jidsOf(command);
-        if (block && jids.length === 0) throw new StanzaError("bad-request", "Block whom?");
-        if (!block && jids.length === 0) await api.xdb.set(owner, NS_BLOCKING, undefined);
-        for (const jid of jids) {
-          const match = `item?jid=${jid.replace(/[%&=]/g, encodeURIComponent)}`;
-          if (block) await api.xdb.insert(owner, NS_BLOCKING, xml("item", { jid }), match);
-          else await api.xdb.remove(owner, NS_BLOCKING, match);
-        }
-        if (lists.has(owner)) lists.set(owner, await load(owner));
-        sm.reply(stanza);
-        const items = jids.map((jid) => xml("item", { jid }));
-        push(owner, xml(command.local, { xmlns: NS_BLOCKING }, ...items));
-      })().catch(fail(stanza));
-    api.hook<StanzaEvent>(`iq-set/self/${NS_BLOCKING}:block`, ({ stanza, origin }) => {
-      change(stanza, origin!.jid.bareString(), true);
-      return true;
-    });
-    api.hook<StanzaEvent>(`iq-set/self/${NS_BLOCKING}:unblock`, ({ stanza, origin }) => {
-      change(stanza, origin!.jid.bareString(), false);
-      return true;
-    });
+      },
+    );
+    const change = async ({ stanza, to }: StanzaEvent, block: boolean) => {
+      const owner = to.bareString();
+      const command = stanza.getChild(block ? "block" : "unblock", NS_BLOCKING)!;
+      const jids = jidsOf(command);
+      if (block && jids.length === 0) throw new StanzaError("bad-request", "Block whom?");
+      if (!block && jids.length === 0) await api.xdb.set(owner, NS_BLOCKING, undefined);
+      for (const jid of jids) {
+        const match = xdbMatch("item", { jid });
+        if (block) await api.xdb.insert(owner, NS_BLOCKING, xml("item", { jid }), match);
+        else await api.xdb.remove(owner, NS_BLOCKING, match);
+      }
+      if (lists.has(owner)) lists.set(owner, await load(owner));
+      sm.reply(stanza);
+      const items = jids.map((jid) => xml("item", { jid }));
+      push(owner, xml(command.local, { xmlns: NS_BLOCKING }, ...items));
+    };
+    api.hook<StanzaEvent>(`iq-set/self/${NS_BLOCKING}:block`, (event) => change(event, true));
+    api.hook<StanzaEvent>(`iq-set/self/${NS_BLOCKING}:unblock`, (event) => change(event, false));
 
     // --- enforcement on stanzas arriving for a user (§3.5) ---
+    /** Events already let through after their owner's blocklist was read: fired again. */
     const checked = new WeakSet<StanzaEvent>();
-    const inbound = (event: string) => (data: StanzaEvent) => {
-      const { stanza, origin } = data;
-      const owner = stanza.attrs.to?.replace(/\/.*$/, "");
-      if (!owner || checked.has(data) || origin?.jid.bareString() === owner) return;
-      const list = lists.get(owner);
-      if (list instanceof Set) return refuse(stanza, list) ? true : undefined;
-      // Not loaded yet (a user without sessions): read it, then run the event again.
-      (list ?? load(owner)).then((loaded) => {
-        checked.add(data);
-        if (refuse(stanza, loaded)) return;
-        const taken = api.fire(event, data);
-        if (
-          taken === undefined && stanza.name === "iq" && /^(get|set)$/.test(stanza.attrs.type ?? "")
-        ) {
-          sm.replyError(stanza, new StanzaError("service-unavailable"));
-        }
-      }).catch(fail(stanza));
+    const refuse = ({ stanza, from }: StanzaEvent, list: Set<string>) => {
+      if (!isBlocked(list, from)) return false;
+      if (stanza.name !== "presence") throw new StanzaError("service-unavailable");
       return true;
     };
-    const refuse = (stanza: Element, list: Set<string>) => {
-      if (!isBlocked(list, stanza.attrs.from)) return false;
-      if (stanza.name !== "presence") sm.replyError(stanza, new StanzaError("service-unavailable"));
-      return true;
+    const inbound = (name: string) => (event: StanzaEvent) => {
+      const owner = event.to.bareString();
+      if (checked.has(event) || event.origin?.jid.bareString() === owner) return;
+      const list = lists.get(owner);
+      if (list instanceof Set) return refuse(event, list) ? true : undefined;
+      // Not loaded yet (a user without sessions): read it, then run the event again. The
+      // promise covers the read, the event's hooks and what they wait for (the offline store),
+      // so the sender's next stanza waits for all of it (ROUTING.md R34). Every event hooked here
+      // has a default hook that takes it, or (presence/bare) nothing that would answer.
+      return (list ?? load(owner)).then((loaded) => {
+        if (refuse(event, loaded)) return true;
+        checked.add(event);
+        return api.fire(name, event) ?? true;
+      });
     };
     for (
-      const event of ["message/bare", "message/full", "presence/bare", "presence/full", "iq/full"]
+      const name of ["message/bare", "message/full", "presence/bare", "presence/full", "iq/full"]
     ) {
-      api.hook(event, inbound(event), 500);
+      api.hook(name, inbound(name), 500);
     }
 
     // --- enforcement on stanzas a user sends (§3.6) ---
-    const outbound = ({ stanza, origin }: StanzaEvent) => {
-      const list = origin && lists.get(origin.jid.bareString());
-      if (!(list instanceof Set) || !isBlocked(list, stanza.attrs.to)) return;
+    const refuseOutbound = ({ stanza, origin, to }: OutboundEvent, list: Set<string>) => {
+      if (!isBlocked(list, to)) return false;
       if (stanza.name === "presence") return true;
       const reply = errorReply(stanza, new StanzaError("not-acceptable"));
       if (reply) {
         reply.getChild("error")!.append(xml("blocked", { xmlns: NS_BLOCKING_ERRORS }));
-        sm.sendToSession(origin!, reply);
+        sm.sendToSession(origin, reply);
       }
       return true;
+    };
+    const outbound = (event: OutboundEvent) => {
+      // While the list still loads (the session just bound) nothing is refused: waiting here
+      // would end the event for the other pre- hooks (presence, carbons).
+      const list = lists.get(event.origin.jid.bareString());
+      return list instanceof Set && refuseOutbound(event, list) ? true : undefined;
     };
     for (const name of ["message", "presence", "iq"]) {
       for (const kind of ["bare", "full", "host"]) api.hook(`pre-${name}/${kind}`, outbound, 500);

@@ -5,9 +5,9 @@
  * other carbons-enabled resources. For a bare-JID message, the resources the core delivers to
  * (the highest non-negative priority, RFC 6121 §8.5.2.1.1) get no copy.
  */
-import { NS_CARBONS, NS_FORWARD, NS_HINTS } from "../../../util/ns.ts";
+import { NS_CARBONS, NS_CLIENT, NS_FORWARD, NS_HINTS } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
-import type { Session, SmFeature, StanzaEvent } from "../types.ts";
+import type { OutboundEvent, Session, SmFeature, StanzaEvent } from "../types.ts";
 import { advertise } from "./advertise.ts";
 
 const ENABLED = "carbons";
@@ -45,10 +45,14 @@ export const carbons: SmFeature = {
         return true;
       });
     }
-    const copy = (to: Session[], direction: "received" | "sent", message: Element) => {
+    const copy = (to: readonly Session[], direction: "received" | "sent", message: Element) => {
       for (const session of to) {
         if (!session.data.get(ENABLED)) continue;
-        const forwarded = xml("forwarded", { xmlns: NS_FORWARD }, message.clone());
+        // XEP-0297 §3: the forwarded stanza is a jabber:client one, declared as such; without
+        // the declaration it would take the forward namespace of its parent on the wire.
+        const inner = message.clone();
+        inner.attrs.xmlns = NS_CLIENT;
+        const forwarded = xml("forwarded", { xmlns: NS_FORWARD }, inner);
         const wrapper = xml(direction, { xmlns: NS_CARBONS }, forwarded);
         const carbon = xml("message", {
           from: session.jid.bareString(),
@@ -59,22 +63,22 @@ export const carbons: SmFeature = {
       }
     };
     // Before the core's delivery (priority -1); returns undefined so delivery goes on.
-    api.hook<StanzaEvent>("message/full", ({ stanza }) => {
+    api.hook<StanzaEvent>("message/full", ({ stanza, to }) => {
       if (!eligible(stanza)) return;
-      const to = stanza.attrs.to!;
-      const user = to.replace(/\/.*$/, "");
-      if (!sm.sessions.get(to)) return; // offline or unknown: no original, no carbon
-      copy(sm.sessions.ofUser(user).filter((s) => s.jid.toString() !== to), "received", stanza);
+      const original = sm.sessions.get(to.toString());
+      if (!original) return; // offline or unknown: no original, no carbon
+      const others = sm.sessions.ofUser(to.bareString()).filter((s) => s !== original);
+      copy(others, "received", stanza);
     }, 10);
-    api.hook<StanzaEvent>("message/bare", ({ stanza }) => {
+    api.hook<StanzaEvent>("message/bare", ({ stanza, to }) => {
       if (!eligible(stanza)) return;
-      const sessions = sm.sessions.ofUser(stanza.attrs.to!);
+      const sessions = sm.sessions.ofUser(to.bareString());
       const best = Math.max(-1, ...sessions.filter((s) => s.available).map((s) => s.priority));
       if (best < 0) return;
       copy(sessions.filter((s) => !s.available || s.priority !== best), "received", stanza);
     }, 10);
-    const sent = ({ stanza, origin }: StanzaEvent) => {
-      if (!origin || !eligible(stanza)) return;
+    const sent = ({ stanza, origin }: OutboundEvent) => {
+      if (!eligible(stanza)) return;
       const others = sm.sessions.ofUser(origin.jid.bareString()).filter((s) => s !== origin);
       copy(others, "sent", stanza);
     };

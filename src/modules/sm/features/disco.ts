@@ -2,8 +2,12 @@
  * XEP-0030 Service Discovery for the server and its users. disco#info of a host: the server/im
  * identity and the features every enabled feature adds through `disco-info/host` (advertise.ts);
  * of a user's bare JID: the account/registered identity and `disco-info/bare`. disco#items of a
- * host lists the `<item jid="…" name="…"/>` children of `<sm>` (a module cannot see the other
- * sections of the config); a user has no items here.
+ * host (§4) lists the services the tree routes to under it, as Prosody and ejabberd list their
+ * components: every exact host of another section (its id or `<host>`, a component behind
+ * `<accept>`) that is a subdomain of the host asked about (`conference.localhost` for
+ * `localhost`), read from the tree when asked so a component that comes or goes is seen; then
+ * the `<item jid="…" name="…"/>` children of `<sm>` (names, and services elsewhere). A user has
+ * no items here.
  */
 import { StanzaError } from "../../../util/errors.ts";
 import { JID } from "../../../util/jid.ts";
@@ -45,39 +49,50 @@ export const disco: SmFeature = {
         ...[...info.features].sort().map((v) => xml("feature", { var: v })),
       );
     };
-    /** A node we do not know is item-not-found (§3.1); undefined when no node was asked. */
+    /** A node we do not know is item-not-found (§3.1); the dispatcher answers it. */
     const refuseNode = (stanza: Element, ns: string) => {
-      if (stanza.getChild("query", ns)?.attrs.node === undefined) return false;
-      sm.replyError(stanza, new StanzaError("item-not-found"));
-      return true;
+      if (stanza.getChild("query", ns)?.attrs.node !== undefined) {
+        throw new StanzaError("item-not-found");
+      }
+    };
+    /** The services routed under `host`, then the configured items, each JID once. */
+    const itemsOf = (host: string) => {
+      const seen = new Set<string>();
+      const query = xml("query", { xmlns: NS_DISCO_ITEMS });
+      const add = (attrs: Record<string, string>) => {
+        if (seen.has(attrs.jid) && attrs.node === undefined) return;
+        seen.add(attrs.jid);
+        query.append(xml("item", attrs));
+      };
+      const suffix = `.${host}`;
+      for (const service of api.routedHosts().sort()) {
+        if (service.endsWith(suffix)) add({ jid: service });
+      }
+      for (const attrs of items) add(attrs);
+      return query;
     };
 
-    api.hook<StanzaEvent>(`iq-get/host/${NS_DISCO_INFO}:query`, ({ stanza }) => {
-      if (refuseNode(stanza, NS_DISCO_INFO)) return true;
-      const host = stanza.attrs.to!;
+    api.hook<StanzaEvent>(`iq-get/host/${NS_DISCO_INFO}:query`, ({ stanza, to }) => {
+      refuseNode(stanza, NS_DISCO_INFO);
+      const host = to.domain;
       sm.reply(stanza, infoOf(host, { category: "server", type: "im", name: host }, "host"));
       return true;
     });
-    api.hook<StanzaEvent>(`iq-get/host/${NS_DISCO_ITEMS}:query`, ({ stanza }) => {
-      if (refuseNode(stanza, NS_DISCO_ITEMS)) return true;
-      const query = xml("query", { xmlns: NS_DISCO_ITEMS });
-      for (const attrs of items) query.append(xml("item", attrs));
-      sm.reply(stanza, query);
+    api.hook<StanzaEvent>(`iq-get/host/${NS_DISCO_ITEMS}:query`, ({ stanza, to }) => {
+      refuseNode(stanza, NS_DISCO_ITEMS);
+      sm.reply(stanza, itemsOf(to.domain));
       return true;
     });
-    const userInfo = ({ stanza, origin }: StanzaEvent) => {
-      if (refuseNode(stanza, NS_DISCO_INFO)) return true;
-      const bare = stanza.attrs.to?.replace(/\/.*$/, "") ?? origin!.jid.bareString();
-      sm.userExists(bare).then((exists) => {
-        if (!exists) return sm.replyError(stanza, new StanzaError("service-unavailable"));
-        sm.reply(stanza, infoOf(bare, { category: "account", type: "registered" }, "bare"));
-      }).catch(() => sm.replyError(stanza, new StanzaError("internal-server-error")));
+    // The dispatcher fires bare-JID events only for users that exist.
+    const userInfo = ({ stanza, to }: StanzaEvent) => {
+      refuseNode(stanza, NS_DISCO_INFO);
+      const bare = to.bareString();
+      sm.reply(stanza, infoOf(bare, { category: "account", type: "registered" }, "bare"));
       return true;
     };
     const userItems = ({ stanza }: StanzaEvent) => {
-      if (!refuseNode(stanza, NS_DISCO_ITEMS)) {
-        sm.reply(stanza, xml("query", { xmlns: NS_DISCO_ITEMS }));
-      }
+      refuseNode(stanza, NS_DISCO_ITEMS);
+      sm.reply(stanza, xml("query", { xmlns: NS_DISCO_ITEMS }));
       return true;
     };
     for (const kind of ["self", "bare"]) {

@@ -5,10 +5,10 @@
  * of their last unavailable presence are stored under ns `jabber:iq:last`; while a session is
  * online the answer is 0 seconds.
  */
-import { StanzaError } from "../../../util/errors.ts";
+import { describe, StanzaError } from "../../../util/errors.ts";
 import { NS_LAST, NS_ROSTER } from "../../../util/ns.ts";
-import { type Element, xml } from "../../../xml/element.ts";
-import type { SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
+import { xml } from "../../../xml/element.ts";
+import type { OutboundEvent, SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
 import { advertise } from "./advertise.ts";
 
 const STATUS = "last-status";
@@ -27,9 +27,11 @@ export const last: SmFeature = {
       sm.reply(stanza, xml("query", { xmlns: NS_LAST, seconds: seconds(started) }));
       return true;
     });
-    const answer = async (stanza: Element, owner: string, asker: string) => {
+    // The dispatcher checked that the owner exists, and answers what this throws.
+    const ask = async ({ stanza, to, from }: StanzaEvent) => {
+      const owner = to.bareString();
+      const asker = from?.bareString();
       if (asker !== owner) {
-        if (!(await sm.userExists(owner))) throw new StanzaError("service-unavailable");
         const roster = await api.xdb.get(owner, NS_ROSTER);
         const item = roster?.getChildren("item").find((i) => i.attrs.jid === asker);
         const subscription = item?.attrs.subscription;
@@ -43,24 +45,12 @@ export const last: SmFeature = {
       if (!stored || !Number.isFinite(stamp)) throw new StanzaError("item-not-found");
       sm.reply(stanza, xml("query", { xmlns: NS_LAST, seconds: seconds(stamp) }, stored.text()));
     };
-    const ask = ({ stanza, origin }: StanzaEvent) => {
-      const asker = origin?.jid.bareString() ?? stanza.attrs.from?.replace(/\/.*$/, "") ?? "";
-      const owner = stanza.attrs.to?.replace(/\/.*$/, "") ?? asker;
-      answer(stanza, owner, asker).catch((error) => {
-        if (!(error instanceof StanzaError)) api.log.error(`Last activity failed: ${error}`);
-        sm.replyError(
-          stanza,
-          error instanceof StanzaError ? error : new StanzaError("internal-server-error"),
-        );
-      });
-      return true;
-    };
     api.hook(`iq-get/bare/${NS_LAST}:query`, ask);
     api.hook(`iq-get/self/${NS_LAST}:query`, ask);
 
     // The status of the unavailable presence that ends a session (§4: "the status text").
-    const remember = ({ stanza, origin }: StanzaEvent) => {
-      if (origin && !stanza.attrs.to && stanza.attrs.type === "unavailable") {
+    const remember = ({ stanza, origin, to }: OutboundEvent) => {
+      if (!to && stanza.attrs.type === "unavailable") {
         origin.data.set(STATUS, stanza.getChildText("status") ?? "");
       }
     };
@@ -72,7 +62,7 @@ export const last: SmFeature = {
       const status = String(session.data.get(STATUS) ?? "");
       const stored = xml("query", { xmlns: NS_LAST, stamp: String(api.timer.now()) }, status);
       api.xdb.set(owner, NS_LAST, stored).catch((error) =>
-        api.log.warn(`Cannot store the last logout of ${owner}: ${error}`)
+        api.log.warn(`Cannot store the last logout of ${owner}: ${describe(error)}`)
       );
     });
   },

@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
 import { xml } from "../../../xml/element.ts";
 import { last } from "./last.ts";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 
 const Q = `<query xmlns="jabber:iq:last"/>`;
 
 Deno.test("last answers the server's uptime for an iq to the host", async () => {
-  const world = await smWorld([last]);
+  const world = await smWorld({ features: [last] });
   try {
     world.clock.advance(90_500);
     await world.send(`<iq type="get" id="l1" from="bob@example.org/x" to="localhost">${Q}</iq>`);
-    assert.equal(world.routed[0].getChild("query", "jabber:iq:last")!.attrs.seconds, "90");
+    assert.equal(world.remote[0].getChild("query", "jabber:iq:last")!.attrs.seconds, "90");
   } finally {
     await world.stop();
   }
 });
 
 Deno.test("last gives a user's last logout and status to subscribed contacts only", async () => {
-  const world = await smWorld([last]);
+  const world = await smWorld({ features: [last] });
   try {
     await world.addUser("alice@localhost");
     await world.api.xdb.set(
@@ -43,7 +43,7 @@ Deno.test("last gives a user's last logout and status to subscribed contacts onl
     world.clock.advance(42_000);
     await asks("bob@example.org", "bob");
     await asks("carol@example.org", "carol");
-    const [online, bob, carol] = world.routed;
+    const [online, bob, carol] = world.remote;
     assert.equal(online.getChild("query")!.attrs.seconds, "0");
     assert.equal(bob.getChild("query")!.attrs.seconds, "42");
     assert.equal(bob.getChild("query")!.text(), "", "the last session to end had no status");
@@ -54,7 +54,7 @@ Deno.test("last gives a user's last logout and status to subscribed contacts onl
 });
 
 Deno.test("last keeps the status of the last session's unavailable presence", async () => {
-  const world = await smWorld([last]);
+  const world = await smWorld({ features: [last] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.send(

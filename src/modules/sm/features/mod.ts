@@ -9,12 +9,11 @@ import { blocking } from "./blocking.ts";
 import { carbons } from "./carbons.ts";
 import { disco } from "./disco.ts";
 import { last } from "./last.ts";
+import { idlePing } from "./idle_ping.ts";
 import { ping } from "./ping.ts";
-import { presence } from "./presence.ts";
 import { privateXml } from "./private.ts";
 import { register } from "./register.ts";
-import { roster } from "./roster.ts";
-import { subscription } from "./subscription.ts";
+import { presence, roster, subscription } from "./roster/mod.ts";
 import { time } from "./time.ts";
 import { vcard } from "./vcard.ts";
 import { version } from "./version.ts";
@@ -32,6 +31,7 @@ export const smFeatures: SmFeature[] = [
   time,
   last,
   ping,
+  idlePing,
   announce,
   register,
 ];

@@ -1,161 +1,21 @@
 /**
- * XEP-0199 XMPP Ping: answers pings to a host (§4.2), and pings clients that stayed silent for
- * `<ping interval="5m"/>`, ending the session when `<ping timeout="1m"/>` passes with no stanza
- * from it (§4.3; any stanza counts, an error reply too). `interval="0"` turns that off.
+ * XEP-0199 XMPP Ping: the server answers a ping to one of its hosts (§4.2) and, on the
+ * account's behalf, a ping to a user's bare JID (§4.1, as Prosody and ejabberd do: the server
+ * answers for the account whether or not a client is online), the user's own included. Pinging
+ * silent clients is idle_ping.ts.
  */
-import { optionReader } from "../../../config/options.ts";
-import type { TimerId } from "../../../adapters/types.ts";
-import { StanzaError } from "../../../util/errors.ts";
-import { MinHeap } from "../../../util/min_heap.ts";
 import { NS_PING } from "../../../util/ns.ts";
-import { xml } from "../../../xml/element.ts";
-import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent } from "../types.ts";
+import type { SmFeature, StanzaEvent } from "../types.ts";
 import { advertise } from "./advertise.ts";
-
-interface Idle {
-  /** When the session last sent a stanza. */
-  last: number;
-  /** When the server pinged it, while waiting for anything from it. */
-  pinged?: number;
-  /** Its current entry in the queue; any other entry of it there is stale. */
-  entry: Due | undefined;
-}
-
-interface Due {
-  due: number;
-  /** Cleared when the session ends, so that a stale entry does not keep it in memory. */
-  session: Session | undefined;
-}
-
-/**
- * The sessions' next checks, earliest first, so that one timer serves them all: a timer per
- * session cost about 600 bytes of every session's memory (the timer, its closures and
- * bookkeeping). A moved or ended session's old entry is skipped when it comes out.
- */
-type DueQueue = MinHeap<Due>;
 
 export const ping: SmFeature = {
   name: "ping",
-  settings: ["ping"],
-  validate(setting, context) {
-    for (const name of Object.keys(setting.attrs)) {
-      if (name !== "interval" && name !== "timeout") {
-        context.problem(setting, `<ping> takes interval and timeout, not "${name}"`);
-      }
-    }
-    for (const name of ["interval", "timeout"]) {
-      const value = setting.attrs[name];
-      if (value === undefined || value === "0") continue;
-      try {
-        optionReader(setting).duration(name);
-      } catch (error) {
-        context.problem(setting, (error as Error).message);
-      }
-    }
-  },
-  register(sm: SmApi) {
-    const settings = sm.api.config.getChild("ping");
-    const options = settings ? optionReader(settings) : undefined;
-    const interval = options?.duration("interval", 300_000) ?? 300_000;
-    const timeout = options?.duration("timeout", 60_000) ?? 60_000;
-    const timer = sm.api.timer;
+  register(sm) {
     const answer = ({ stanza }: StanzaEvent) => {
       sm.reply(stanza);
       return true;
     };
     advertise(sm, "host", NS_PING);
-    sm.api.hook(`iq-get/host/${NS_PING}:ping`, answer);
-    sm.api.hook(`iq-get/self/${NS_PING}:ping`, answer);
-    if (interval <= 0) return;
-
-    const idle = new Map<Session, Idle>();
-    const queue: DueQueue = new MinHeap<Due>((a, b) => a.due - b.due);
-    /** The one timer, set for the queue's earliest entry while any session is watched. */
-    let wake: TimerId | undefined;
-    let firing = false;
-    let counter = 0;
-    const schedule = (session: Session, state: Idle, due: number) => {
-      const entry = { due, session };
-      state.entry = entry;
-      queue.push(entry);
-      // While firing, `fire` sets the timer once it is done; otherwise only a new earliest
-      // entry moves it.
-      if (firing || (wake !== undefined && queue.peek() !== entry)) return;
-      if (wake !== undefined) timer.clearTimeout(wake);
-      wake = timer.setTimeout(fire, due - timer.now());
-    };
-    const fire = () => {
-      wake = undefined;
-      const now = timer.now();
-      // What is due now is taken out first: a check that schedules a session again (even for
-      // now, with timeout="0") waits for the next timer, as a timer per session did.
-      const due: Due[] = [];
-      for (let next = queue.peek(); next && next.due <= now; next = queue.peek()) {
-        due.push(queue.pop()!);
-      }
-      firing = true;
-      try {
-        for (const entry of due) {
-          const state = entry.session && idle.get(entry.session);
-          if (state && state.entry === entry) check(entry.session!, state, now);
-        }
-      } finally {
-        firing = false;
-      }
-      // Sessions ended meanwhile may have left only stale entries: no timer for those.
-      if (idle.size === 0) queue.clear();
-      const first = queue.peek();
-      if (first) wake = timer.setTimeout(fire, first.due - now);
-    };
-    // Moved only when it comes due, so busy sessions cost no timer churn.
-    const check = (session: Session, state: Idle, now: number) => {
-      if (state.pinged !== undefined) {
-        if (state.last < state.pinged) {
-          state.entry = undefined;
-          idle.delete(session);
-          sm.endSession(
-            session,
-            "ping-timeout",
-            new StanzaError("remote-server-timeout", "No answer to the server's ping"),
-          );
-          return;
-        }
-        state.pinged = undefined;
-      }
-      const quiet = now - state.last;
-      if (quiet < interval) {
-        schedule(session, state, now + interval - quiet);
-        return;
-      }
-      state.pinged = now;
-      const host = session.jid.domain;
-      const iq = xml("iq", { type: "get", id: `ping-${++counter}`, from: host });
-      iq.attrs.to = session.jid.toString();
-      sm.sendToSession(session, iq.append(xml("ping", { xmlns: NS_PING })));
-      schedule(session, state, now + timeout);
-    };
-    sm.api.hook<SessionEvent>("resource-bind", ({ session }) => {
-      const now = timer.now();
-      const state: Idle = { last: now, entry: undefined };
-      idle.set(session, state);
-      schedule(session, state, now + interval);
-    });
-    sm.api.hook<SessionEvent>("resource-unbind", ({ session }) => {
-      const entry = idle.get(session)?.entry;
-      if (entry) entry.session = undefined;
-      idle.delete(session);
-      if (idle.size === 0 && wake !== undefined) {
-        timer.clearTimeout(wake);
-        wake = undefined;
-        queue.clear();
-      }
-    });
-    const seen = ({ origin }: StanzaEvent) => {
-      const state = origin && idle.get(origin);
-      if (state) state.last = timer.now();
-    };
-    for (const name of ["message", "presence", "iq"]) {
-      for (const kind of ["bare", "full", "host"]) sm.api.hook(`pre-${name}/${kind}`, seen, 1000);
-    }
+    for (const to of ["host", "self", "bare"]) sm.api.hook(`iq-get/${to}/${NS_PING}:ping`, answer);
   },
 };

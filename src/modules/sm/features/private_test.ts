@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { privateXml } from "./private.ts";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 
 const STORE = `<iq type="set" id="s1"><query xmlns="jabber:iq:private">` +
   `<storage xmlns="storage:bookmarks"><conference jid="room@muc.localhost"/></storage>` +
   `<prefs xmlns="example:prefs" color="blue"/></query></iq>`;
 
 Deno.test("private stores elements by namespace and gives each back, or an empty one", async () => {
-  const world = await smWorld([privateXml]);
+  const world = await smWorld({ features: [privateXml] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.send(STORE, alice);
@@ -30,13 +30,15 @@ Deno.test("private stores elements by namespace and gives each back, or an empty
       `<iq type="get" id="g2"><query xmlns="jabber:iq:private"><prefs xmlns="example:prefs"/></query></iq>`,
       alice,
     );
-    const prefs = world.take(alice)[1].getChild("query")!.getChild("prefs", "example:prefs")!;
+    const prefs = world.take(alice)[1].getChild("query", "jabber:iq:private")!
+      .getChild("prefs", "example:prefs")!;
     assert.equal(prefs.attrs.color, "red", "the newer element replaced the older");
     await world.send(
       `<iq type="get" id="g3"><query xmlns="jabber:iq:private"><none xmlns="example:none"/></query></iq>`,
       alice,
     );
-    const empty = world.take(alice)[0].getChild("query")!.getChild("none", "example:none")!;
+    const empty = world.take(alice)[0].getChild("query", "jabber:iq:private")!
+      .getChild("none", "example:none")!;
     assert.equal(empty.children.length, 0);
   } finally {
     await world.stop();
@@ -44,7 +46,7 @@ Deno.test("private stores elements by namespace and gives each back, or an empty
 });
 
 Deno.test("private refuses reserved namespaces, other users, and a get of two elements", async () => {
-  const world = await smWorld([privateXml]);
+  const world = await smWorld({ features: [privateXml] });
   try {
     const alice = world.bind("alice@localhost/phone");
     const bob = world.bind("bob@localhost/pc");

@@ -7,51 +7,43 @@
 import { deleteAccount, setPassword } from "../../../accounts/store.ts";
 import { StanzaError } from "../../../util/errors.ts";
 import { NS_REGISTER } from "../../../util/ns.ts";
-import { type Element, xml } from "../../../xml/element.ts";
-import type { Session, SmFeature, StanzaEvent } from "../types.ts";
+import { xml } from "../../../xml/element.ts";
+import type { SmFeature, StanzaEvent } from "../types.ts";
 
 export const register: SmFeature = {
   name: "register",
   register(sm) {
     const { api } = sm;
-    const fail = (stanza: Element) => (error: unknown) => {
-      if (!(error instanceof StanzaError)) api.log.error(`Registration failed: ${error}`);
-      sm.replyError(
-        stanza,
-        error instanceof StanzaError ? error : new StanzaError("internal-server-error"),
-      );
-    };
+    // The dispatcher answers what these throw.
     const form = ({ stanza, origin }: StanzaEvent) => {
-      if (!origin) return sm.replyError(stanza, new StanzaError("not-allowed")), true;
+      if (!origin) throw new StanzaError("not-allowed");
       const query = xml("query", { xmlns: NS_REGISTER }, xml("registered"));
       query.append(xml("username", {}, origin.jid.local), xml("password"));
       sm.reply(stanza, query);
       return true;
     };
-    const change = ({ stanza, origin }: StanzaEvent) => {
-      if (!origin) return sm.replyError(stanza, new StanzaError("not-allowed")), true;
+    const change = async ({ stanza, origin }: StanzaEvent) => {
+      if (!origin) throw new StanzaError("not-allowed");
       const query = stanza.getChild("query", NS_REGISTER)!;
       const owner = origin.jid.bare;
-      (async () => {
-        if (query.getChild("remove")) {
-          await deleteAccount(api.xdb, owner);
-          sm.reply(stanza);
-          api.fire("user-deleted", { jid: owner });
-          const sessions: readonly Session[] = sm.sessions.ofUser(owner.toString());
-          for (const session of sessions) {
-            sm.endSession(session, "account-removed", new StanzaError("not-authorized"));
-          }
-          return;
+      if (query.getChild("remove")) {
+        await deleteAccount(api.xdb, owner);
+        // Straight to the session, ahead of the route error that ends it (XEP-0077 §3.2: the
+        // result, then the stream closes): a reply through the sm's queue would come after it.
+        sm.sendToSession(origin, xml("iq", { type: "result", id: stanza.attrs.id ?? "" }));
+        api.fire("user-deleted", { jid: owner });
+        for (const session of sm.sessions.ofUser(owner.toString())) {
+          sm.endSession(session, "account-removed", new StanzaError("not-authorized"));
         }
-        const username = query.getChildText("username");
-        const password = query.getChildText("password");
-        if (!password || (username !== undefined && username !== owner.local)) {
-          throw new StanzaError("bad-request", "Send your own username and a new password");
-        }
-        await setPassword(api.xdb, owner, password);
-        sm.reply(stanza);
-      })().catch(fail(stanza));
-      return true;
+        return;
+      }
+      const username = query.getChildText("username");
+      const password = query.getChildText("password");
+      if (!password || (username !== undefined && username !== owner.local)) {
+        throw new StanzaError("bad-request", "Send your own username and a new password");
+      }
+      await setPassword(api.xdb, owner, password);
+      sm.reply(stanza);
     };
     for (const kind of ["self", "host"]) {
       api.hook(`iq-get/${kind}/${NS_REGISTER}:query`, form);

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { accountExists, createAccount, getCredentials } from "../../../accounts/store.ts";
 import { register } from "./register.ts";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 
 const R = "jabber:iq:register";
 
 Deno.test("register changes the password and refuses someone else's username", async () => {
-  const world = await smWorld([register]);
+  const world = await smWorld({ features: [register] });
   try {
     await createAccount(world.api.xdb, "alice@localhost", "old", { iterations: 1 });
     const before = await getCredentials(world.api.xdb, "alice@localhost");
@@ -32,7 +32,7 @@ Deno.test("register changes the password and refuses someone else's username", a
 });
 
 Deno.test("register removes the account and ends all the user's sessions", async () => {
-  const world = await smWorld([register]);
+  const world = await smWorld({ features: [register] });
   try {
     await createAccount(world.api.xdb, "alice@localhost", "pw", { iterations: 1 });
     const phone = world.bind("alice@localhost/phone");

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { time, utcStamp, zoneOffset } from "./time.ts";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 
 Deno.test("time answers an iq to the host with the clock's UTC time and the zone offset", async () => {
-  const world = await smWorld([time]);
+  const world = await smWorld({ features: [time] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.send(

@@ -5,10 +5,10 @@
  * broadcasts. A `pre-presence` hook runs before the presence is routed, so it may add that child
  * to the stanza of origin; a client that writes its own `<x>` keeps it (§4.2).
  */
-import { StanzaError } from "../../../util/errors.ts";
+import { describe, StanzaError } from "../../../util/errors.ts";
 import { NS_VCARD, NS_VCARD_UPDATE } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
-import type { SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
+import type { OutboundEvent, SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
 import { advertise } from "./advertise.ts";
 
 /** The hex SHA-1 of the vCard's inline photo, "" when it has none (§3.1: `<photo/>`). */
@@ -33,39 +33,27 @@ export const vcard: SmFeature = {
     const hashes = new Map<string, string>();
     advertise(sm, "host", NS_VCARD);
     advertise(sm, "bare", NS_VCARD);
-    const fail = (stanza: Element) => (error: unknown) => {
-      if (!(error instanceof StanzaError)) api.log.error(`vCard failed: ${error}`);
-      sm.replyError(
-        stanza,
-        error instanceof StanzaError ? error : new StanzaError("internal-server-error"),
-      );
-    };
+    // Each hook returns its promise: the dispatcher answers a failure (types.ts).
     const answer = async (stanza: Element, owner: string) => {
       const stored = await api.xdb.get(owner, NS_VCARD);
       sm.reply(stanza, stored?.clone() ?? xml("vCard", { xmlns: NS_VCARD }));
     };
-    api.hook<StanzaEvent>(`iq-get/self/${NS_VCARD}:vCard`, ({ stanza, origin }) => {
-      answer(stanza, origin!.jid.bareString()).catch(fail(stanza));
-      return true;
-    });
-    api.hook<StanzaEvent>(`iq-get/bare/${NS_VCARD}:vCard`, ({ stanza }) => {
-      const owner = stanza.attrs.to!.replace(/\/.*$/, "");
-      (async () => {
-        if (!(await sm.userExists(owner))) throw new StanzaError("service-unavailable");
-        await answer(stanza, owner);
-      })().catch(fail(stanza));
-      return true;
-    });
-    api.hook<StanzaEvent>(`iq-set/self/${NS_VCARD}:vCard`, ({ stanza, origin }) => {
-      const owner = origin!.jid.bareString();
+    // The dispatcher checked that the user exists before firing a bare-JID event.
+    api.hook<StanzaEvent>(
+      `iq-get/self/${NS_VCARD}:vCard`,
+      ({ stanza, to }) => answer(stanza, to.bareString()),
+    );
+    api.hook<StanzaEvent>(
+      `iq-get/bare/${NS_VCARD}:vCard`,
+      ({ stanza, to }) => answer(stanza, to.bareString()),
+    );
+    api.hook<StanzaEvent>(`iq-set/self/${NS_VCARD}:vCard`, async ({ stanza, to }) => {
+      const owner = to.bareString();
       const card = stanza.getChild("vCard", NS_VCARD)!.clone();
       card.attrs.xmlns = NS_VCARD;
-      (async () => {
-        await api.xdb.set(owner, NS_VCARD, card);
-        if (sm.sessions.ofUser(owner).length > 0) hashes.set(owner, await photoHash(card));
-        sm.reply(stanza);
-      })().catch(fail(stanza));
-      return true;
+      await api.xdb.set(owner, NS_VCARD, card);
+      if (sm.sessions.ofUser(owner).length > 0) hashes.set(owner, await photoHash(card));
+      sm.reply(stanza);
     });
     api.hook<StanzaEvent>(`iq-set/bare/${NS_VCARD}:vCard`, ({ stanza }) => {
       sm.replyError(stanza, new StanzaError("forbidden", "Only its owner sets a vCard"));
@@ -77,15 +65,15 @@ export const vcard: SmFeature = {
       if (hashes.has(owner)) return;
       api.xdb.get(owner, NS_VCARD).then(photoHash).then((hash) => {
         if (sm.sessions.ofUser(owner).length > 0) hashes.set(owner, hash);
-      }).catch((error) => api.log.warn(`Cannot read the vCard of ${owner}: ${error}`));
+      }).catch((error) => api.log.warn(`Cannot read the vCard of ${owner}: ${describe(error)}`));
     });
     api.hook<SessionEvent>("resource-unbind", ({ session }) => {
       const owner = session.jid.bareString();
       if (!sm.sessions.ofUser(owner).some((s) => s !== session)) hashes.delete(owner);
     });
     // Runs before the presence feature broadcasts (priority 100 > its hooks).
-    const stamp = ({ stanza, origin }: StanzaEvent) => {
-      if (!origin || stanza.attrs.to || stanza.attrs.type) return;
+    const stamp = ({ stanza, origin, to }: OutboundEvent) => {
+      if (to || stanza.attrs.type) return;
       if (stanza.getChild("x", NS_VCARD_UPDATE)) return;
       const hash = hashes.get(origin.jid.bareString());
       if (hash === undefined) return;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 import { photoHash, vcard } from "./vcard.ts";
 
 // "hello" in base64; its SHA-1 is well known.
@@ -7,7 +7,7 @@ const PHOTO = "aGVs\nbG8=";
 const HELLO_SHA1 = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";
 
 Deno.test("vcard sets one's own vCard, and anyone reads it; a stranger's set is forbidden", async () => {
-  const world = await smWorld([vcard]);
+  const world = await smWorld({ features: [vcard] });
   try {
     await world.addUser("alice@localhost");
     const alice = world.bind("alice@localhost/phone");
@@ -22,22 +22,22 @@ Deno.test("vcard sets one's own vCard, and anyone reads it; a stranger's set is 
     await world.send(
       `<iq type="get" id="g2" from="bob@example.org/x" to="alice@localhost"><vCard xmlns="vcard-temp"/></iq>`,
     );
-    assert.equal(world.routed.at(-1)!.getChild("vCard")!.getChildText("FN"), "Alice");
+    assert.equal(world.remote.at(-1)!.getChild("vCard", "vcard-temp")!.getChildText("FN"), "Alice");
     await world.send(
       `<iq type="set" id="s2" from="bob@example.org/x" to="alice@localhost"><vCard xmlns="vcard-temp"/></iq>`,
     );
-    assert.equal(world.routed.at(-1)!.getChild("error")!.elements[0].local, "forbidden");
+    assert.equal(world.remote.at(-1)!.getChild("error")!.elements[0].local, "forbidden");
     await world.send(
       `<iq type="get" id="g3" from="bob@example.org/x" to="nobody@localhost"><vCard xmlns="vcard-temp"/></iq>`,
     );
-    assert.equal(world.routed.at(-1)!.getChild("error")!.elements[0].local, "service-unavailable");
+    assert.equal(world.remote.at(-1)!.getChild("error")!.elements[0].local, "service-unavailable");
   } finally {
     await world.stop();
   }
 });
 
 Deno.test("vcard adds the photo hash to available broadcast presence, not to directed", async () => {
-  const world = await smWorld([vcard]);
+  const world = await smWorld({ features: [vcard] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.settle();
@@ -65,7 +65,7 @@ Deno.test("vcard adds the photo hash to available broadcast presence, not to dir
 });
 
 Deno.test("vcard stamps an empty photo for a user without one, once storage answered", async () => {
-  const world = await smWorld([vcard]);
+  const world = await smWorld({ features: [vcard] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.settle();
@@ -82,7 +82,7 @@ Deno.test("vcard stamps an empty photo for a user without one, once storage answ
 });
 
 Deno.test("photoHash() hashes the decoded BINVAL and is empty without a photo", async () => {
-  const { parse } = await import("./testing.ts");
+  const { parse } = await import("../_testing.ts");
   const card = parse(`<vCard xmlns="vcard-temp"><PHOTO><BINVAL>${PHOTO}</BINVAL></PHOTO></vCard>`);
   assert.equal(await photoHash(card), HELLO_SHA1);
   assert.equal(await photoHash(parse(`<vCard xmlns="vcard-temp"/>`)), "");

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { NAME, VERSION } from "../../../version.ts";
-import { smWorld } from "./testing.ts";
+import { smWorld } from "../_testing.ts";
 import { version } from "./version.ts";
 
 Deno.test("version answers an iq to the host with name and version, without os", async () => {
-  const world = await smWorld([version]);
+  const world = await smWorld({ features: [version] });
   try {
     const alice = world.bind("alice@localhost/phone");
     await world.send(
@@ -24,12 +24,12 @@ Deno.test("version answers an iq to the host with name and version, without os",
 });
 
 Deno.test("version reports the os named in the config", async () => {
-  const world = await smWorld([version], { config: `<version os="Debian"/>` });
+  const world = await smWorld({ features: [version], config: `<version os="Debian"/>` });
   try {
     await world.send(
       `<iq type="get" id="v2" from="bob@example.org/x" to="localhost"><query xmlns="jabber:iq:version"/></iq>`,
     );
-    const [reply] = world.routed;
+    const [reply] = world.remote;
     assert.equal(reply.attrs.to, "bob@example.org/x");
     assert.equal(reply.getChild("query")!.getChildText("os"), "Debian");
   } finally {

@@ -1,7 +1,8 @@
 /**
  * Rosters in XDB (RFC 6121 §2; XEP-0237 versions): reading and writing one user's roster items
  * and pending inbound subscription requests, one child per contact, with the per-user lock that
- * keeps roster, subscription and presence work of one user in order.
+ * keeps roster, subscription and presence work of one user in order. Shared by the features of
+ * this folder only.
  *
  * Storage (owner `user@host`, ns `jabber:iq:roster`): `<item jid subscription ask? approved?
  * name?><group/>…</item>` per contact (XDB match `item?jid=…`), and beside them
@@ -13,11 +14,13 @@
  * them, so a roster that never changed keeps its version across restarts and no read-modify-
  * write of a counter is needed (XEP-0237 §4 allows any opaque string).
  */
-import type { XdbClient } from "../../../server/module_api.ts";
-import { JID } from "../../../util/jid.ts";
-import { NS_ROSTER, NS_ROSTER_PENDING } from "../../../util/ns.ts";
-import { Element, xml } from "../../../xml/element.ts";
-import type { SmApi } from "../types.ts";
+import type { XdbClient } from "../../../../server/module_api.ts";
+import { xdbMatch } from "../../../../server/xdb_client.ts";
+import { bareOf } from "../../../../util/jid.ts";
+import { NS_ROSTER, NS_ROSTER_PENDING } from "../../../../util/ns.ts";
+import { Element, xml } from "../../../../xml/element.ts";
+import { KeyedQueue } from "../../keyed_queue.ts";
+import type { SmApi } from "../../types.ts";
 import { type StateName, stateName, stateOf, type Subscription } from "./subscription_states.ts";
 
 /** One contact of a roster, as stored. */
@@ -41,12 +44,6 @@ export interface Roster {
 }
 
 const SUBSCRIPTIONS = new Set(["none", "to", "from", "both"]);
-
-/** The bare JID string of a JID string, normalized; undefined when it is not a valid JID. */
-export function bareOf(jid: string | undefined): string | undefined {
-  if (jid === undefined) return undefined;
-  return JID.tryParse(jid)?.bareString();
-}
 
 /** Reads a stored roster (or nothing stored) into items and pending requests. */
 export function parseRoster(query: Element | undefined): Roster {
@@ -129,18 +126,10 @@ export async function rosterVersion(roster: Roster): Promise<string> {
   return [...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** An XDB match selecting the child named `name` whose `jid` is `jid` (match.ts syntax). */
-function matchJid(name: string, jid: string): string {
-  const escape = (text: string) =>
-    text.replace(/%/g, "%25").replace(/&/g, "%26").replace(/=/g, "%3D");
-  return `${name}?jid=${escape(jid)}`;
-}
-
 /** Rosters of one session manager, read and written through XDB, one user at a time. */
 export class RosterStore {
   readonly #xdb: XdbClient;
-  /** The tail of each user's queue of exclusive work. */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   constructor(xdb: XdbClient) {
     this.#xdb = xdb;
@@ -152,14 +141,7 @@ export class RosterStore {
    * came (a read-modify-write is never interleaved with another for the same user).
    */
   exclusive<T>(owner: string, work: () => Promise<T>): Promise<T> {
-    const before = this.#queues.get(owner) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const tail = run.catch(() => {});
-    this.#queues.set(owner, tail);
-    tail.then(() => {
-      if (this.#queues.get(owner) === tail) this.#queues.delete(owner);
-    });
-    return run;
+    return this.#queue.run(owner, work);
   }
 
   async load(owner: string): Promise<Roster> {
@@ -169,21 +151,21 @@ export class RosterStore {
   async putItem(owner: string, item: RosterItem): Promise<void> {
     const element = itemElement(item);
     element.attrs.xmlns = NS_ROSTER;
-    await this.#xdb.insert(owner, NS_ROSTER, element, matchJid("item", item.jid));
+    await this.#xdb.insert(owner, NS_ROSTER, element, xdbMatch("item", { jid: item.jid }));
   }
 
   async removeItem(owner: string, jid: string): Promise<void> {
-    await this.#xdb.remove(owner, NS_ROSTER, matchJid("item", jid));
+    await this.#xdb.remove(owner, NS_ROSTER, xdbMatch("item", { jid }));
   }
 
   async putPending(owner: string, jid: string, stanza: Element): Promise<void> {
     const element = new Element("pending", { xmlns: NS_ROSTER_PENDING, jid });
     element.append(stanza.clone());
-    await this.#xdb.insert(owner, NS_ROSTER, element, matchJid("pending", jid));
+    await this.#xdb.insert(owner, NS_ROSTER, element, xdbMatch("pending", { jid }));
   }
 
   async removePending(owner: string, jid: string): Promise<void> {
-    await this.#xdb.remove(owner, NS_ROSTER, matchJid("pending", jid));
+    await this.#xdb.remove(owner, NS_ROSTER, xdbMatch("pending", { jid }));
   }
 }
 

@@ -14,19 +14,14 @@
  * clients such as old Psi versions send `subscription="none"`. Adding oneself is refused with
  * not-allowed: one roster item cannot hold both ends of a subscription.
  */
-import { StanzaError } from "../../../util/errors.ts";
-import { NS_ROSTER } from "../../../util/ns.ts";
-import { type Element, xml } from "../../../xml/element.ts";
-import type { SmApi, SmFeature, StanzaEvent } from "../types.ts";
+import { StanzaError } from "../../../../util/errors.ts";
+import { bareOf } from "../../../../util/jid.ts";
+import { NS_ROSTER } from "../../../../util/ns.ts";
+import { type Element, xml } from "../../../../xml/element.ts";
+import type { SmApi, SmFeature, StanzaEvent } from "../../types.ts";
 import { sendUnavailableOf } from "./presence_broadcast.ts";
-import { pushRosterItem } from "./roster_push.ts";
-import {
-  bareOf,
-  itemElement,
-  type RosterItem,
-  rosterStoreOf,
-  rosterVersion,
-} from "./roster_store.ts";
+import { pushRosterItem } from "./push.ts";
+import { itemElement, type RosterItem, rosterStoreOf, rosterVersion } from "./store.ts";
 
 /** The longest name or group accepted (RFC 6121 §2.3.3 leaves the limit to the server). */
 export const MAX_ROSTER_TEXT = 1023;
@@ -146,31 +141,11 @@ async function removeContact(
   if (item) await store.removeItem(owner, jid);
 }
 
-/**
- * Runs async work as a hook's answer: the core awaits the promise (keeping each sender's
- * stanzas in order) and counts it as handled; a thrown StanzaError becomes the error reply.
- */
-export function handled(sm: SmApi, stanza: Element, work: Promise<void>): Promise<true> {
-  return work.then(() => true as const, (error) => {
-    if (error instanceof StanzaError) sm.replyError(stanza, error);
-    else {
-      sm.api.log.error(`Roster or presence work failed: ${error?.stack ?? error}`);
-      if (stanza.local === "iq") sm.replyError(stanza, new StanzaError("internal-server-error"));
-    }
-    return true as const;
-  });
-}
-
+// Self iq events always come from a local session (types.ts); the promise is the answer.
 export const roster: SmFeature = {
   name: "roster",
   register(sm) {
-    sm.api.hook<StanzaEvent>(`iq-get/self/${NS_ROSTER}:query`, (event) => {
-      if (!event.origin) return undefined;
-      return handled(sm, event.stanza, rosterGet(sm, event));
-    });
-    sm.api.hook<StanzaEvent>(`iq-set/self/${NS_ROSTER}:query`, (event) => {
-      if (!event.origin) return undefined;
-      return handled(sm, event.stanza, rosterSet(sm, event));
-    });
+    sm.api.hook<StanzaEvent>(`iq-get/self/${NS_ROSTER}:query`, (event) => rosterGet(sm, event));
+    sm.api.hook<StanzaEvent>(`iq-set/self/${NS_ROSTER}:query`, (event) => rosterSet(sm, event));
   },
 };

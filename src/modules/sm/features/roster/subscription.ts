@@ -15,27 +15,25 @@
  *   (§3.4.1); a later request is then answered by the server. c2s should advertise the stream
  *   feature `<sub xmlns="urn:xmpp:features:pre-approval"/>`.
  */
-import { JID } from "../../../util/jid.ts";
-import type { Element } from "../../../xml/element.ts";
-import { xml } from "../../../xml/element.ts";
-import type { Session, SmApi, SmFeature, StanzaEvent } from "../types.ts";
+import type { JID } from "../../../../util/jid.ts";
+import type { Element } from "../../../../xml/element.ts";
+import { xml } from "../../../../xml/element.ts";
+import type { OutboundEvent, SmApi, SmFeature, StanzaEvent } from "../../types.ts";
 import {
   deliverToAvailable,
   readdressed,
   sendPresenceOf,
   sendUnavailableOf,
 } from "./presence_broadcast.ts";
-import { handled } from "./roster.ts";
-import { pushRosterItem } from "./roster_push.ts";
+import { pushRosterItem } from "./push.ts";
 import {
-  bareOf,
   itemElement,
   type Roster,
   rosterStoreOf,
   rosterVersion,
   stateOfContact,
   withState,
-} from "./roster_store.ts";
+} from "./store.ts";
 import {
   contactSeesUser,
   decideInbound,
@@ -86,12 +84,12 @@ async function persist(
 }
 
 /** A local user sends a subscription stanza (RFC 6121 §3.1.2, §3.2.2, §3.3.2, §3.4.1). */
-async function outbound(sm: SmApi, origin: Session, stanza: Element): Promise<void> {
+async function outbound(sm: SmApi, { stanza, origin }: OutboundEvent, to: JID): Promise<void> {
   const type = stanza.attrs.type as SubscriptionType;
   const user = origin.jid.bareString();
-  const contact = bareOf(stanza.attrs.to);
+  const contact = to.bareString();
   // Not to oneself: one roster item cannot hold both ends of a subscription.
-  if (contact === undefined || contact === user) return;
+  if (contact === user) return;
   const store = rosterStoreOf(sm);
   await store.exclusive(user, async () => {
     const roster = await store.load(user);
@@ -107,11 +105,11 @@ async function outbound(sm: SmApi, origin: Session, stanza: Element): Promise<vo
 }
 
 /** A subscription stanza arrives for a local user (RFC 6121 §3.1.3, 3.1.6, 3.2.3, 3.3.3). */
-async function inbound(sm: SmApi, stanza: Element): Promise<void> {
+async function inbound(sm: SmApi, { stanza, to, from }: StanzaEvent): Promise<void> {
   const type = stanza.attrs.type as SubscriptionType;
-  const user = bareOf(stanza.attrs.to);
-  const contact = bareOf(stanza.attrs.from);
-  if (user === undefined || contact === undefined || contact === user) return;
+  const user = to.bareString();
+  const contact = from?.bareString();
+  if (contact === undefined || contact === user) return;
   const reply = (answer: string) =>
     sm.route(xml("presence", { type: answer, from: user, to: contact }));
   const store = rosterStoreOf(sm);
@@ -142,20 +140,16 @@ export const subscription: SmFeature = {
   register(sm) {
     // Outbound: whatever the form of `to` (a full JID is treated as bare, §3.1.2).
     for (const kind of ["bare", "full", "host"]) {
-      sm.api.hook<StanzaEvent>(`pre-presence/${kind}`, ({ stanza, origin }) => {
-        if (!origin || !stanza.attrs.to || !isSubscriptionType(stanza.attrs.type)) {
-          return undefined;
-        }
-        return handled(sm, stanza, outbound(sm, origin, stanza));
+      sm.api.hook<OutboundEvent>(`pre-presence/${kind}`, (event) => {
+        if (!event.to || !isSubscriptionType(event.stanza.attrs.type)) return undefined;
+        return outbound(sm, event, event.to);
       }, 10);
     }
     // Inbound: the core fires presence/bare for a full JID too (RFC 6121 §8.5.3.1): treated as
     // sent to the bare JID.
-    sm.api.hook<StanzaEvent>("presence/bare", ({ stanza }) => {
-      if (!isSubscriptionType(stanza.attrs.type)) return undefined;
-      const to = JID.tryParse(stanza.attrs.to ?? "");
-      if (!to || to.local === "") return undefined;
-      return handled(sm, stanza, inbound(sm, stanza));
+    sm.api.hook<StanzaEvent>("presence/bare", (event) => {
+      if (!isSubscriptionType(event.stanza.attrs.type) || event.to.local === "") return undefined;
+      return inbound(sm, event);
     }, 10);
   },
 };

@@ -2,9 +2,9 @@
  * Roster pushes (RFC 6121 §2.1.6): a changed roster item goes to every resource of the user
  * that requested the roster, as an iq set without `from` carrying the new version (XEP-0237).
  */
-import { NS_ROSTER } from "../../../util/ns.ts";
-import { type Element, xml } from "../../../xml/element.ts";
-import type { SmApi } from "../types.ts";
+import { NS_ROSTER } from "../../../../util/ns.ts";
+import { type Element, xml } from "../../../../xml/element.ts";
+import type { SmApi } from "../../types.ts";
 
 let pushes = 0;
 

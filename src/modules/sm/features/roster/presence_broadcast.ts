@@ -3,9 +3,9 @@
  * delivering a stanza to a user's available resources and sending the user's current presence
  * (or its end) to one contact.
  */
-import type { Element } from "../../../xml/element.ts";
-import { xml } from "../../../xml/element.ts";
-import type { Session, SmApi } from "../types.ts";
+import type { Element } from "../../../../xml/element.ts";
+import { xml } from "../../../../xml/element.ts";
+import type { Session, SmApi } from "../../types.ts";
 
 /** The sessions of a bare JID that sent available presence (RFC 6121 §4.1 "available"). */
 export function availableSessions(sm: SmApi, bare: string): Session[] {

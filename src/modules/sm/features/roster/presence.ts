@@ -16,18 +16,25 @@
  * - stored subscription requests (pending in) are delivered to a session on its initial presence
  *   (§3.1.3), again on every login until they are answered.
  */
-import { JID } from "../../../util/jid.ts";
-import type { Element } from "../../../xml/element.ts";
-import { xml } from "../../../xml/element.ts";
-import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent } from "../types.ts";
+import { describe } from "../../../../util/errors.ts";
+import { bareOf } from "../../../../util/jid.ts";
+import type { Element } from "../../../../xml/element.ts";
+import { xml } from "../../../../xml/element.ts";
+import type {
+  OutboundEvent,
+  Session,
+  SessionEvent,
+  SmApi,
+  SmFeature,
+  StanzaEvent,
+} from "../../types.ts";
 import {
   availableSessions,
   deliverToAvailable,
   readdressed,
   sendPresenceOf,
 } from "./presence_broadcast.ts";
-import { handled } from "./roster.ts";
-import { bareOf, type Roster, rosterStoreOf } from "./roster_store.ts";
+import { type Roster, rosterStoreOf } from "./store.ts";
 
 /** Where a session keeps the addresses it sent directed available presence to (§4.6). */
 const DIRECTED = "presence:directed";
@@ -128,20 +135,20 @@ async function outboundBroadcast(sm: SmApi, session: Session, stanza: Element): 
 }
 
 /** A session sends directed presence (§4.6.2): remembered so that it can be ended later. */
-function outboundDirected(session: Session, stanza: Element): void {
-  const target = JID.tryParse(stanza.attrs.to ?? "")?.toString();
-  if (target === undefined) return;
+function outboundDirected({ origin: session, stanza, to }: OutboundEvent): void {
+  if (!to) return;
+  const target = to.toString();
   const type = stanza.attrs.type;
   if (type === undefined) directedOf(session).add(target);
   else if (type === "unavailable") directedOf(session).delete(target);
 }
 
 /** Answers a probe for a local user (§4.3.2). */
-async function answerProbe(sm: SmApi, stanza: Element): Promise<void> {
-  const user = bareOf(stanza.attrs.to);
-  const prober = bareOf(stanza.attrs.from);
-  const replyTo = stanza.attrs.from;
-  if (user === undefined || prober === undefined || replyTo === undefined) return;
+async function answerProbe(sm: SmApi, { to, from }: StanzaEvent): Promise<void> {
+  if (!from) return;
+  const user = to.bareString();
+  const prober = from.bareString();
+  const replyTo = from.toString();
   if (prober === user) {
     sendPresenceOf(sm, user, replyTo);
     return;
@@ -189,33 +196,33 @@ export const presence: SmFeature = {
   name: "presence",
   register(sm) {
     for (const kind of ["bare", "full", "host"]) {
-      sm.api.hook<StanzaEvent>(`pre-presence/${kind}`, ({ stanza, origin }) => {
-        if (!origin) return undefined;
+      sm.api.hook<OutboundEvent>(`pre-presence/${kind}`, (event) => {
+        const { stanza, origin } = event;
         const type = stanza.attrs.type;
-        if (stanza.attrs.to === undefined) {
+        if (event.to === undefined) {
           if (type === undefined || type === "unavailable") {
-            return handled(sm, stanza, outboundBroadcast(sm, origin, stanza));
+            return outboundBroadcast(sm, origin, stanza);
           }
           // A probe, error or subscription stanza without an address goes nowhere.
           return true;
         }
-        if (type === undefined || type === "unavailable") outboundDirected(origin, stanza);
+        if (type === undefined || type === "unavailable") outboundDirected(event);
         // Routed by the core as the client addressed it.
         return undefined;
       }, 5);
     }
-    sm.api.hook<StanzaEvent>("presence/bare", ({ stanza }) => {
+    sm.api.hook<StanzaEvent>("presence/bare", (event) => {
+      const { stanza } = event;
       const type = stanza.attrs.type;
-      if (type === "probe") return handled(sm, stanza, answerProbe(sm, stanza));
+      if (type === "probe") return answerProbe(sm, event);
       if (type !== undefined && type !== "unavailable" && type !== "error") return undefined;
-      const user = bareOf(stanza.attrs.to);
-      if (user !== undefined) deliverToAvailable(sm, user, stanza);
+      deliverToAvailable(sm, event.to.bareString(), stanza);
       // With no available resource the presence is dropped (§8.5.2.1.1 / §8.5.2.2.1).
       return true;
     }, 5);
     sm.api.hook<SessionEvent>("resource-unbind", ({ session }) => {
       sessionEnded(sm, session).catch((error) =>
-        sm.api.log.error(`Unavailable presence for ${session.jid} failed: ${error?.stack ?? error}`)
+        sm.api.log.error(`Unavailable presence for ${session.jid} failed: ${describe(error)}`)
       );
       return undefined;
     });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { xml } from "../../../xml/element.ts";
-import { parse } from "./testing.ts";
-import { itemElement, parseRoster, rosterVersion, stateOfContact } from "./roster_store.ts";
+import { xml } from "../../../../xml/element.ts";
+import { parse } from "../../_testing.ts";
+import { itemElement, parseRoster, rosterVersion, stateOfContact } from "./store.ts";
 import { priorityOf } from "./presence.ts";
 
 const STORED = parse(
