@@ -29,6 +29,8 @@
  * - An entity or character reference is decided on the characters read so far, so every way of
  *   splitting the input gives the same result: `&foo;` is `restricted-xml` from the `f`, and a
  *   character reference may have at most 16 digits.
+ * - A second `<stream:stream>` inside the open stream is `invalid-xml` at its start tag: it is
+ *   well-formed, but no stanza, and as an element it would end only with the stream itself.
  * - Calling `reset()` from inside a callback discards the rest of the chunk being parsed: data a
  *   client sent after `<starttls/>` must never be read as part of the new stream.
  */
@@ -150,15 +152,24 @@ export class StreamParser {
   /** Text read for the innermost open element and not yet appended to it. */
   #text = "";
   #stanzaStart = 0;
-  /** Namespace bindings in scope, innermost last, and per open element where its own begin. */
+  /**
+   * Namespace bindings in scope, prefix to URI ("" for the default namespace). A map, not a
+   * list searched from the innermost end: a start tag may declare thousands of prefixes, and
+   * every name after it would pay for each of them (a few bytes of input costing a long scan).
+   */
+  #ns = new Map<string, string>();
+  /** Undo log of the declarations in scope, innermost last: each prefix and its earlier URI. */
   #nsPrefixes: string[] = [];
-  #nsUris: string[] = [];
+  #nsEarlier: (string | undefined)[] = [];
+  /** Per open element (the stream root first), the length of the undo log before its tag. */
   #nsMarks: number[] = [];
   /** Scratch results of the scanners (a second return value without allocating). */
   #colon = -1;
   #entityEnd = 0;
   /** Counts resets, so a callback that resets makes the running loop stop. */
   #generation = 0;
+  /** Stream headers and stanzas finished (see `completed`). */
+  #completed = 0;
   /** The error this parser threw, to tell it from errors thrown by callbacks. */
   #raised: XmlError | undefined;
 
@@ -186,10 +197,28 @@ export class StreamParser {
     this.#rootName = "";
     this.#stack = [];
     this.#text = "";
-    this.#nsPrefixes = ["xml", "xmlns"];
-    this.#nsUris = [NS_XML, NS_XMLNS];
+    this.#ns = new Map([["xml", NS_XML], ["xmlns", NS_XMLNS]]);
+    this.#nsPrefixes = [];
+    this.#nsEarlier = [];
     this.#nsMarks = [];
     this.#raised = undefined;
+  }
+
+  /**
+   * True while the input read so far ends inside a stanza or a tag (the stream header too):
+   * what finishes it, or proves it too large, is at most `maxStanzaBytes` away. A reader that
+   * throttles the connection should go on to there, so a size bomb is refused at once.
+   */
+  get inStanza(): boolean {
+    return this.#phase !== FAILED && (this.#stack.length > 0 || this.#waitTag);
+  }
+
+  /**
+   * How many stream headers and stanzas the parser has finished since it was made (resets do
+   * not count from zero again): with `inStanza`, tells one unfinished stanza from the next.
+   */
+  get completed(): number {
+    return this.#completed;
   }
 
   /** Parses the next piece of the stream; chunks may split anything, even a UTF-8 sequence. */
@@ -665,12 +694,18 @@ export class StreamParser {
           this.#nsMarks.push(nsMark);
         }
         const generation = this.#generation;
+        this.#completed++;
         this.#events.onStreamStart(el);
         if (selfClosing && generation === this.#generation) this.#events.onStreamEnd();
         return j;
       }
     }
     if (depth === 0) {
+      // A header inside the open stream would otherwise wait, as a stanza, for an end tag that
+      // never comes; a restart is only ever a new stream after `reset()` (RFC 6120 §4.3.3).
+      if (el.local === "stream" && el.ns === NS_STREAMS && !this.#fragment) {
+        throw this.#error("invalid-xml", "A stream header is not allowed inside the stream");
+      }
       this.#stanzaStart = this.#offset + i;
     } else {
       const parent = stack[depth - 1];
@@ -697,6 +732,7 @@ export class StreamParser {
 
   #complete(stanza: Element): void {
     if (this.#fragment) this.#phase = EPILOG;
+    this.#completed++;
     this.#events.onStanza(stanza);
   }
 
@@ -927,49 +963,45 @@ export class StreamParser {
       throw this.#error("not-well-formed", `The prefix ${prefix} cannot be undeclared`);
     }
     this.#nsPrefixes.push(prefix);
-    this.#nsUris.push(shared(uri));
+    this.#nsEarlier.push(this.#ns.get(prefix));
+    this.#ns.set(prefix, shared(uri));
   }
 
   #popNamespaces(mark: number): void {
     const prefixes = this.#nsPrefixes;
     while (prefixes.length > mark) {
-      prefixes.pop();
-      this.#nsUris.pop();
+      const prefix = prefixes.pop()!;
+      const earlier = this.#nsEarlier.pop();
+      if (earlier === undefined) this.#ns.delete(prefix);
+      else this.#ns.set(prefix, earlier);
     }
   }
 
   /** The namespace of a name whose colon is at `colon` (-1: unprefixed) in scope now. */
   #resolve(name: string, colon: number): string {
-    const prefixes = this.#nsPrefixes;
-    if (colon < 0) {
-      for (let k = prefixes.length - 1; k >= 2; k--) {
-        if (prefixes[k] === "") return this.#nsUris[k];
-      }
-      return "";
-    }
+    if (colon < 0) return this.#ns.get("") ?? "";
     if (colon === 5 && name.startsWith("xmlns")) {
       throw this.#error("not-well-formed", `The prefix xmlns is reserved (<${name}>)`);
     }
-    for (let k = prefixes.length - 1; k >= 0; k--) {
-      const prefix = prefixes[k];
-      if (prefix.length === colon && name.startsWith(prefix)) return this.#nsUris[k];
-    }
+    const uri = this.#ns.get(name.slice(0, colon));
+    if (uri !== undefined) return uri;
     throw this.#error("not-well-formed", `The prefix of ${name} is not bound to a namespace`);
   }
 
   /** Prefixed attributes need a bound prefix and a unique {namespace}local pair. */
   #checkPrefixedAttrs(element: string, attrs: Attributes, count: number): void {
-    const seen: string[] = [];
+    // A set, not a list: thousands of prefixed attributes must not cost a scan each.
+    const seen = count > 1 ? new Set<string>() : undefined;
     for (const key in attrs) {
       const colon = key.indexOf(":");
       if (colon < 0 || (colon === 5 && key.startsWith("xmlns"))) continue;
-      const expanded = this.#resolve(key, colon) + "}" + key.slice(colon + 1);
-      if (count > 1) {
-        if (seen.includes(expanded)) {
-          throw this.#error("not-well-formed", `Duplicate attribute ${key} on <${element}>`);
-        }
-        seen.push(expanded);
+      const ns = this.#resolve(key, colon);
+      if (seen === undefined) continue;
+      const expanded = ns + "}" + key.slice(colon + 1);
+      if (seen.has(expanded)) {
+        throw this.#error("not-well-formed", `Duplicate attribute ${key} on <${element}>`);
       }
+      seen.add(expanded);
     }
   }
 }

@@ -321,6 +321,15 @@ const CASES: Case[] = [
   ),
   bad("a root that is not a stream", "invalid-namespace", "<message xmlns='jabber:client'>", []),
   bad("an unbound stream prefix", "not-well-formed", "<stream:stream xmlns='jabber:client'>", []),
+  bad("a second stream header inside the stream", "invalid-xml", OPEN + "<m/>" + OPEN, [
+    START,
+    "stanza <m/> {jabber:client}m",
+  ]),
+  bad(
+    "a second stream header under another prefix",
+    "invalid-xml",
+    OPEN + `<s:stream xmlns:s='${NS_STREAMS}'>`,
+  ),
 ];
 
 const encoder = new TextEncoder();
@@ -446,6 +455,56 @@ Deno.test("StreamParser keeps a tag split over many chunks linear", () => {
   for (let k = 0; k < value.length; k++) parser.write("v");
   parser.write("'/>");
   assert.deepEqual(events, ["200000"]);
+});
+
+Deno.test("StreamParser.inStanza is true inside a stanza or a tag, false between stanzas", () => {
+  const parser = new StreamParser({
+    onStreamStart() {},
+    onStanza() {},
+    onStreamEnd() {},
+    onError() {},
+  }, { maxStanzaBytes: 200 });
+  const seen: [string, boolean][] = [];
+  for (const chunk of ["<stream:str", OPEN.slice(11), "  <m>", "x", "</m>", " ", "<m a='1"]) {
+    parser.write(chunk);
+    seen.push([chunk, parser.inStanza]);
+  }
+  parser.write("x".repeat(300)); // the stanza limit ends it
+  seen.push(["failed", parser.inStanza]);
+  assert.deepEqual(seen.map(([, inStanza]) => inStanza), [
+    true,
+    false,
+    true,
+    true,
+    false,
+    false,
+    true,
+    false,
+  ]);
+});
+
+Deno.test("StreamParser keeps thousands of namespace declarations and prefixed attributes linear", () => {
+  // Each name used to search every declaration in scope, and each prefixed attribute every
+  // other one: a 1 MiB header and stanza cost seconds of CPU, again for every such stanza.
+  let header = `<stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAMS}'`;
+  for (let k = 0; header.length < 900_000; k++) header += ` xmlns:p${k}='urn:p'`;
+  let stanza = "<m>" + "<p0:a/><a/>".repeat(40_000) + "<m";
+  for (let k = 0; stanza.length < 900_000; k++) stanza += ` p0:a${k}='1'`;
+  stanza += "/></m>";
+  const events: string[] = [];
+  const parser = new StreamParser({
+    onStreamStart: () => events.push("start"),
+    onStanza: (el) => events.push(`${el.elements.length} ${el.ns}`),
+    onStreamEnd() {},
+    onError: (error) => events.push(error.message),
+  }, { maxStanzaBytes: 1 << 20 });
+  const started = performance.now();
+  parser.write(header + ">");
+  parser.write(stanza);
+  const elapsed = performance.now() - started;
+  assert.deepEqual(events, ["start", "80001 jabber:client"]);
+  // A bound far from both: about 0.15 s now, 6 s before.
+  assert.ok(elapsed < 2_000, `took ${elapsed} ms`);
 });
 
 Deno.test("parseFragment() parses one element with its namespaces", () => {

@@ -6,7 +6,8 @@ export type XmlErrorCondition =
   | "restricted-xml"
   | "unsupported-encoding"
   | "policy-violation"
-  | "invalid-namespace";
+  | "invalid-namespace"
+  | "invalid-xml";
 
 /** Where in a file an error was found (config files; streams have no useful lines). */
 export interface XmlErrorPosition {

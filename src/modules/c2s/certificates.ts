@@ -13,6 +13,8 @@ export interface CertificateStoreOptions {
   resolvePath(path: string): string;
   configured: readonly CertificateConfig[];
   domains: readonly string[];
+  /** Where the line saying which certificate was made, and where, goes (the operator's log). */
+  log?: (text: string) => void;
 }
 
 /** The folder (relative to the config) where the default certificate is made. */
@@ -68,11 +70,17 @@ export class CertificateStore {
     if (await files.exists(certPath) && await files.exists(keyPath)) {
       return { cert: await files.readTextFile(certPath), key: await files.readTextFile(keyPath) };
     }
-    const made = await makeCertificates(domains.length > 0 ? domains : ["localhost"]);
+    const names = domains.length > 0 ? domains : ["localhost"];
+    const made = await makeCertificates(names);
     await files.mkdir(dir);
     await files.writeTextFile(`${dir}/ca.pem`, made.ca);
-    await files.writeTextFile(keyPath, made.key);
+    // The private key is the server's identity: readable by its owner only.
+    await files.writeTextFile(keyPath, made.key, { mode: 0o600 });
     await files.writeTextFile(certPath, made.cert);
+    this.#options.log?.(
+      `c2s: made a CA and a certificate for ${names.join(", ")} in ${dir}` +
+        " (server.pem, key server.key, CA ca.pem)",
+    );
     return { cert: made.cert, key: made.key };
   }
 }

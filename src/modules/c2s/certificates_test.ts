@@ -86,3 +86,20 @@ Deno.test("c2s reloads its certificates on CONFIG_RELOADED for STARTTLS and dire
     await world.stop();
   }
 });
+
+Deno.test("CertificateStore.load() writes the key it made readable by its owner only (mode 0600)", async () => {
+  const { denoAdapters } = await import("../../adapters/deno/mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await new CertificateStore({
+      files: denoAdapters().files,
+      resolvePath: (path: string) => `${dir}/${path}`,
+      configured: [],
+      domains: ["localhost"],
+    }).load();
+    const key = await Deno.stat(`${dir}/${DEFAULT_CERT_DIR}/server.key`);
+    assert.equal((key.mode ?? 0) & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

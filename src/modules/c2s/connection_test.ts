@@ -139,7 +139,9 @@ Deno.test("c2s registers an account in-band before login, then rate-limits the a
     assert.match(await client.next(/<iq[^>]*id=.r1.[^>]*\/>|<\/iq>/), /type=.result./);
     set("r2", "carol");
     assert.match(await client.next(/<\/iq>/), /<conflict /);
-    set("r3", "dave");
+    set("r3", "dave"); // a taken name did not count toward the window
+    assert.match(await client.next(/<iq[^>]*id=.r3.[^>]*\/>|<\/iq>/), /type=.result./);
+    set("r4", "erin");
     assert.match(await client.next(/<\/iq>/), /<resource-constraint /);
     assert.ok(await world.xdb.get(`carol@${DOMAIN}`, "jabberd:credentials"));
   } finally {

@@ -41,6 +41,45 @@ export class TokenBucket {
   }
 }
 
+/** What the karma needs to know of the stream parser (`StreamParser` has both). */
+export interface StanzaProgress {
+  /** True while the input read so far ends inside a stanza or a tag. */
+  readonly inStanza: boolean;
+  /** Stream headers and stanzas finished so far: changes when the unfinished one ends. */
+  readonly completed: number;
+}
+
+/**
+ * jabberd's karma for one connection: a token bucket over the bytes read, and when reading
+ * pauses. Not in the middle of the stanza that was unfinished when the bucket ran dry: a pause
+ * there holds back the very bytes that prove it too large (a 2 MiB attribute behind a 16 KiB/s
+ * rate met the 256 KiB stanza limit only 12 s later). The parser refuses a stanza past its limit
+ * as soon as it reads that far, so going on costs at most one stanza's bytes, and the pause at
+ * its end pays for them: the average rate stays `rate`. Only that one stanza: stanzas sent back
+ * to back, every chunk ending inside the next one, still pause at the next boundary.
+ */
+export class Karma {
+  readonly #bucket: TokenBucket;
+  /** `completed` of the parser when the bucket ran dry; undefined while it holds tokens. */
+  #dryAt: number | undefined;
+
+  constructor(rate: number, burst: number, now: number) {
+    this.#bucket = new TokenBucket(rate, burst, now);
+  }
+
+  /** Counts `bytes` just read and parsed; returns how long to pause reading, 0 to go on. */
+  read(bytes: number, now: number, parser: StanzaProgress): number {
+    if (this.#bucket.take(bytes, now)) {
+      this.#dryAt = undefined;
+      return 0;
+    }
+    this.#dryAt ??= parser.completed;
+    if (parser.inStanza && parser.completed === this.#dryAt) return 0;
+    this.#dryAt = undefined;
+    return this.#bucket.waitMs(now);
+  }
+}
+
 /** Open connections per remote address, refusing more than `max`. */
 export class ConnectionCounter {
   readonly max: number;

@@ -1,7 +1,7 @@
 // The limits of src/modules/c2s/limits.ts, alone and as c2s applies them to connections.
 import assert from "node:assert/strict";
 import { xml } from "../../xml/element.ts";
-import { ConnectionCounter, SlidingWindow, TokenBucket } from "./limits.ts";
+import { ConnectionCounter, Karma, SlidingWindow, TokenBucket } from "./limits.ts";
 import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
 
 Deno.test("TokenBucket.take() allows a burst, then refills at the rate", () => {
@@ -15,6 +15,33 @@ Deno.test("TokenBucket.take() allows a burst, then refills at the rate", () => {
   assert.equal(bucket.take(300, 1_000_000), false);
   assert.equal(bucket.waitMs(1_000_000), 10);
   assert.equal(new TokenBucket(100, 300, 0).take(299, 0), true);
+});
+
+Deno.test("Karma.read() pauses an empty bucket between stanzas, not inside one", () => {
+  const karma = new Karma(100, 300, 0);
+  const parser = { inStanza: false, completed: 0 };
+  assert.equal(karma.read(200, 0, parser), 0);
+  parser.inStanza = true;
+  assert.equal(karma.read(150, 0, parser), 0); // overdrawn by 50, inside a stanza: go on
+  assert.equal(karma.read(1000, 0, parser), 0);
+  parser.inStanza = false;
+  parser.completed = 1;
+  assert.equal(karma.read(50, 0, parser), 11_010); // the stanza ended: pay for all 1100 bytes
+  assert.equal(karma.read(0, 11_010, parser), 0);
+});
+
+Deno.test("Karma.read() goes on only to the end of the stanza that ran the bucket dry", () => {
+  const karma = new Karma(1000, 100, 0);
+  // Stanzas back to back, every chunk ending inside the next one.
+  const parser = { inStanza: true, completed: 5 };
+  assert.equal(karma.read(150, 0, parser), 0);
+  assert.equal(karma.read(100, 0, parser), 0);
+  parser.completed = 6;
+  assert.equal(karma.read(100, 0, parser), 251);
+  // Once paid for, the next stanza that runs it dry may finish again.
+  assert.equal(karma.read(20, 251, parser), 0);
+  parser.completed = 8;
+  assert.equal(karma.read(20, 251, parser), 40);
 });
 
 Deno.test("ConnectionCounter.acquire() refuses more than max per address and counts releases", () => {
@@ -164,5 +191,63 @@ Deno.test("c2s keeps a bound stream whose client answers keepalives, and times o
     assert.match(await talker.next(/<message[^>]*id=.x.[^>]*\/>/), /from=.alice@localhost\/a./);
   } finally {
     await world.stop();
+  }
+});
+
+Deno.test("c2s refuses a size bomb as soon as the stanza limit is read, whatever the karma", async (t) => {
+  // Default limits: stanza-size 256 KiB, rate 16 KiB/s, burst 64 KiB. The memory clock stands
+  // still, so a karma pause would hold a bomb back for good: the stream error must come from the
+  // bytes the client sent before the limit and one chunk more.
+  const limit = 256 * 1024;
+  const chunk = 4096;
+  const open = "<stream:stream xmlns='jabber:client' " +
+    "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'";
+  const repeat = (unit: (k: number) => string, count: number) =>
+    Array.from({ length: count }, (_, k) => unit(k)).join("");
+  const bombs: { name: string; header: string; bomb: string; drained?: boolean }[] = [
+    { name: "a 2 MiB attribute", header: open + ">", bomb: `<message a='${"x".repeat(2 << 20)}` },
+    { name: "a 2 MiB text run", header: open + ">", bomb: `<message><body>${"x".repeat(2 << 20)}` },
+    {
+      name: "10^5 attributes in the stream header",
+      header: "",
+      bomb: open + repeat((k) => ` a${k}='x'`, 100_000),
+    },
+    {
+      name: "10^5 namespace declarations in a start tag",
+      header: open + ">",
+      bomb: "<message" + repeat((k) => ` xmlns:p${k}='urn:x'`, 100_000),
+    },
+    {
+      name: "a 2 MiB attribute after the karma ran dry",
+      header: open + ">" + " ".repeat(80 * 1024),
+      bomb: `<message a='${"x".repeat(2 << 20)}`,
+      drained: true,
+    },
+  ];
+  for (const { name, header, bomb, drained } of bombs) {
+    await t.step(name, async () => {
+      const world = await c2sWorld(CONFIG());
+      try {
+        const client = await rawClient(world);
+        if (header) client.send(header);
+        await settle();
+        if (drained) {
+          // The keepalive flood emptied the bucket: the pause it earned is served first.
+          world.memory.clock.advance(5_000);
+          await settle();
+        }
+        let sent = 0;
+        while (sent < bomb.length && !client.text.includes("</stream:stream>")) {
+          client.send(bomb.slice(sent, sent + chunk));
+          sent += chunk;
+          await settle(1);
+        }
+        assert.match(client.text, /<policy-violation .*<\/stream:stream>$/);
+        assert.ok(sent <= limit + chunk, `refused after ${sent} bytes of the bomb`);
+        await client.closed();
+      } finally {
+        await world.stop();
+      }
+    });
   }
 });

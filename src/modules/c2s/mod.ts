@@ -4,14 +4,19 @@
  * session to the session manager (src/tree/ROUTING.md, "route").
  */
 import type { Connection } from "../../adapters/types.ts";
-import { CONFIG_RELOADED, type ModuleDefinition } from "../../server/module_api.ts";
+import {
+  CONFIG_RELOADED,
+  type ModuleDefinition,
+  SERVER_STOPPING,
+} from "../../server/module_api.ts";
 import { Element } from "../../xml/element.ts";
 import { CertificateStore } from "./certificates.ts";
 import { NS_C2S_CONFIG, parseC2sConfig, readC2sConfig } from "./config.ts";
-import { C2sConnection, tickInterval } from "./connection.ts";
+import { C2sConnection } from "./connection.ts";
 import { ConnectionCounter } from "./limits.ts";
 import { openListeners } from "./listener.ts";
 import { Registration } from "./register.ts";
+import { streamErrorText, streamHeader, tickInterval } from "./stream.ts";
 
 export const c2sModule: ModuleDefinition = {
   element: NS_C2S_CONFIG,
@@ -26,6 +31,7 @@ export const c2sModule: ModuleDefinition = {
       resolvePath: (path) => api.resolvePath(path),
       configured: config.certificates,
       domains: config.domains,
+      log: (text) => api.log.info(text),
     });
     await certificates.load();
     api.hook(CONFIG_RELOADED, async () => {
@@ -37,7 +43,7 @@ export const c2sModule: ModuleDefinition = {
       }
     });
     const registration = config.register
-      ? new Registration(config.register, api.xdb, config.iterations)
+      ? new Registration(config.register, api.xdb, config.iterations, api.log)
       : undefined;
     const connections = new Map<string, C2sConnection>();
     const perIp = new ConnectionCounter(config.limits.connectionsPerIp);
@@ -70,13 +76,11 @@ export const c2sModule: ModuleDefinition = {
       try {
         const address = conn.remote.hostname;
         if (!perIp.acquire(address)) {
-          api.log.notice(`c2s: refused a connection from ${address}: too many from there`);
-          conn.write(
-            `<?xml version='1.0'?><stream:stream xmlns='jabber:client' ` +
-              `xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>` +
-              `<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>` +
-              `</stream:error></stream:stream>`,
+          api.log.notice(
+            `c2s: refused a connection from ${address}: ${perIp.max} connections from one ` +
+              "address (limit <limits connections-per-ip>)",
           );
+          conn.write(streamHeader(config.domains[0]) + streamErrorText("policy-violation"));
           conn.close();
           return;
         }
@@ -108,21 +112,29 @@ export const c2sModule: ModuleDefinition = {
       () => certificates.tls,
       accept,
     );
-    for (const listener of listeners) {
+    for (const [index, listener] of listeners.entries()) {
       const { hostname, port } = listener.address;
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       api.log.notice(`c2s: listening on ${host}:${port}`);
+      const name = config.listens[index].tls === "direct" ? "c2s-tls" : "c2s";
+      api.publishAddress({ name, hostname, port });
     }
-    api.onUnload(async () => {
-      addresses.delete(api.id);
-      for (const listener of listeners) await listener.close();
+    let listening = true;
+    /**
+     * Stops taking clients, then ends every stream with `system-shutdown`. Each connection tells
+     * the sm on the route-error path that its session ended, so on `server-stopping` the sm
+     * finishes unavailable presence and last activity while XDB still answers.
+     */
+    const closeAllStreams = async () => {
+      if (listening) {
+        listening = false;
+        for (const listener of listeners) await listener.close();
+      }
       for (const connection of [...connections.values()]) {
         connection.streamError("system-shutdown");
       }
-    });
-    addresses.set(api.id, listeners.map((l) => l.address));
+    };
+    api.hook(SERVER_STOPPING, closeAllStreams);
+    api.onUnload(closeAllStreams);
   },
 };
-
-/** The addresses the c2s sections listen on, by section id (tests and status pages read it). */
-export const addresses = new Map<string, { hostname: string; port: number }[]>();

@@ -3,14 +3,15 @@
  * allowed only from the configured address ranges and at most `rate` per address per window
  * (XEP-0077 §9.3). Changing the password and cancelling happen after login, in the sm.
  */
-import { createAccount } from "../../accounts/store.ts";
-import type { XdbClient } from "../../server/module_api.ts";
-import { StanzaError } from "../../util/errors.ts";
+import { accountExists, createAccount } from "../../accounts/store.ts";
+import type { Logger, XdbClient } from "../../server/module_api.ts";
+import { describe, StanzaError, StreamError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import { Element } from "../../xml/element.ts";
 import { inRanges } from "./cidr.ts";
 import type { RegisterConfig } from "./config.ts";
 import { SlidingWindow } from "./limits.ts";
+import type { StreamControl } from "./stream.ts";
 
 export const NS_REGISTER = "jabber:iq:register";
 export const NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register";
@@ -20,12 +21,14 @@ export class Registration {
   readonly #window: SlidingWindow;
   readonly #xdb: XdbClient;
   readonly #iterations: number;
+  readonly #log: Logger;
 
-  constructor(config: RegisterConfig, xdb: XdbClient, iterations: number) {
+  constructor(config: RegisterConfig, xdb: XdbClient, iterations: number, log: Logger) {
     this.#config = config;
     this.#window = new SlidingWindow(config.rate, config.per);
     this.#xdb = xdb;
     this.#iterations = iterations;
+    this.#log = log;
   }
 
   /** True when clients from `address` may register (and so see the stream feature). */
@@ -69,10 +72,53 @@ export class Registration {
     } catch {
       throw new StanzaError("jid-malformed", "That username is not allowed");
     }
+    // A taken name is `conflict` whatever the window says, and costs the address nothing.
+    if (await accountExists(this.#xdb, jid)) {
+      throw new StanzaError("conflict", "The account already exists");
+    }
     if (!this.#window.tryRecord(address, now)) {
+      const { rate, per } = this.#config;
+      this.#log.notice(
+        `c2s: refused a registration from ${address}: ${rate} registrations in ` +
+          `${shortDuration(per)} from one address (limit <register rate per>)`,
+      );
       throw new StanzaError("resource-constraint", "Too many registrations; try again later");
     }
     await createAccount(this.#xdb, jid, password, { iterations: this.#iterations });
+    this.#log.info(`c2s: registered ${jid} from ${address}`);
     return result;
   }
+}
+
+/** The pre-login registration step: a `jabber:iq:register` iq on an unauthenticated stream. */
+export async function registerBeforeLogin(
+  stream: StreamControl,
+  registration: Registration,
+  iq: Element,
+): Promise<void> {
+  if (!stream.conn.secure && stream.ctx.config.requireEncryption) {
+    throw new StreamError("not-authorized", "Start TLS before registering");
+  }
+  let reply: Element;
+  try {
+    reply = await registration.handle(
+      iq,
+      stream.conn.remote.hostname,
+      stream.domain,
+      stream.ctx.timer.now(),
+    );
+  } catch (error) {
+    if (error instanceof StanzaError) throw error;
+    // Storage did not answer: the client may try again later.
+    stream.ctx.log.error(`c2s registration: ${describe(error)}`);
+    throw new StanzaError("internal-server-error");
+  }
+  stream.write(reply.toString());
+}
+
+/** A window in config units: `10m`, `90s`, `1h`. */
+function shortDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
 }

@@ -97,3 +97,35 @@ Deno.test("c2s registration is rate-limited per address across connections, then
     await world.stop();
   }
 });
+
+Deno.test("c2s registration answers conflict for a taken name even when the address used up its window", async () => {
+  const world = await c2sWorld(CONFIG()); // rate 2 per 10 minutes
+  try {
+    const { client } = await securedClient(world);
+    client.send(register("r1", "henry"));
+    await client.next(/<iq[^>]*id=.r1.[^>]*(\/>|<\/iq>)/);
+    client.send(register("r2", "irene"));
+    await client.next(/<iq[^>]*id=.r2.[^>]*(\/>|<\/iq>)/);
+    client.send(register("r3", "henry"));
+    const reply = await client.next(/<\/iq>/);
+    assert.match(reply, /id=.r3./);
+    assert.match(reply, /<conflict xmlns=.urn:ietf:params:xml:ns:xmpp-stanzas.\/>/);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("c2s registration does not count a refused name toward the address's window", async () => {
+  const world = await c2sWorld(CONFIG()); // rate 2 per 10 minutes
+  try {
+    const { client } = await securedClient(world);
+    client.send(register("r1", "jack"));
+    await client.next(/<iq[^>]*id=.r1.[^>]*(\/>|<\/iq>)/);
+    client.send(register("r2", "jack"));
+    assert.match(await client.next(/<\/iq>/), /<conflict /);
+    client.send(register("r3", "kate"));
+    assert.match(await client.next(/<iq[^>]*id=.r3.[^>]*(\/>|<\/iq>)/), /type=.result./);
+  } finally {
+    await world.stop();
+  }
+});

@@ -1,7 +1,7 @@
 // How c2s reacts when the session manager or storage goes away: the stream error a session ends
 // with, and SASL's temporary-auth-failure that keeps the stream open.
 import assert from "node:assert/strict";
-import { sessionEndError } from "./connection.ts";
+import { sessionEndError } from "./session.ts";
 import { addUser, boundClient, c2sWorld, CONFIG, rawClient, scramLogin } from "./testing.ts";
 
 Deno.test("sessionEndError() maps the sm's reason to a stream error", () => {

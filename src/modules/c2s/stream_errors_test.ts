@@ -1,7 +1,7 @@
 // The RFC 6120 §4.9.3 stream errors c2s sends, seen over a raw client on the memory net.
 import assert from "node:assert/strict";
 import { xml } from "../../xml/element.ts";
-import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient } from "./testing.ts";
+import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
 
 type World = Awaited<ReturnType<typeof c2sWorld>>;
 
@@ -162,4 +162,30 @@ Deno.test("c2s sends system-shutdown to a bound stream when its section stops", 
   await world.stop();
   assert.match(await client.next(/<\/stream:stream>/), streamError("system-shutdown"));
   await client.closed();
+});
+
+Deno.test("c2s answers a second stream header inside an open stream with invalid-xml", async (t) => {
+  const header =
+    `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`;
+  await t.step("before authentication", async () => {
+    await withWorld(async (world) => {
+      const client = await rawClient(world);
+      client.open();
+      await client.next(/<\/stream:features>/);
+      client.send(header);
+      await settle();
+      assert.match(client.text, streamError("invalid-xml"));
+      await client.closed();
+    });
+  });
+  await t.step("on a bound stream", async () => {
+    await withWorld(async (world) => {
+      await addUser(world.xdb, "alice", "pw");
+      const client = await boundClient(world, "alice", "pw", "phone");
+      client.send(header);
+      await settle();
+      assert.match(client.text, streamError("invalid-xml"));
+      await client.closed();
+    });
+  });
 });

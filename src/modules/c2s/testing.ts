@@ -14,7 +14,7 @@ import { Router } from "../../tree/router.ts";
 import { Element, xml } from "../../xml/element.ts";
 import { parseFragment } from "../../xml/stream_parser.ts";
 import { kvModule } from "../xdb/kv.ts";
-import { addresses, c2sModule } from "./mod.ts";
+import { c2sModule } from "./mod.ts";
 
 export const DOMAIN = "localhost";
 
@@ -97,7 +97,7 @@ export async function c2sWorld(config: Element, options: C2sWorldOptions = {}) {
   }, xml("fake-sm"));
   const c2s = new Section({ id: "c2s", kind: "service", ...base });
   await c2s.load(c2sModule, config);
-  const listening = addresses.get("c2s")!;
+  const listening = c2s.addresses();
   const port = listening[0].port;
   const stop = async () => {
     await c2s.stop();
