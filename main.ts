@@ -2,9 +2,11 @@
  * The entry point and composition root: `deno run -A main.ts <command>`. The only place that
  * picks the Deno adapters and talks to the process.
  */
+import process from "node:process";
 import { denoAdapters } from "./src/adapters/deno/mod.ts";
 import { memoryAdapters } from "./src/adapters/memory/mod.ts";
 import { runCli } from "./src/cli/mod.ts";
+import type { ProcessControl } from "./src/cli/pidfile.ts";
 
 /** One line of standard input (a password given as `echo secret | jabberd user add …`). */
 async function readStdinLine(): Promise<string> {
@@ -40,6 +42,45 @@ function readStdin(onData: (chunk: Uint8Array) => void, onEnd: () => void): void
   })();
 }
 
+/** The process table, for the pidfile and `jabberd status|stop|reload`. */
+const processes: ProcessControl = {
+  pid: Deno.pid,
+  isRunning(pid) {
+    try {
+      // Signal 0 checks that the process exists without disturbing it (Deno.kill has no 0).
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it exists but belongs to another user.
+      return (error as { code?: string }).code === "EPERM";
+    }
+  },
+  signal(pid, signal) {
+    try {
+      Deno.kill(pid, signal);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  },
+  async modifiedAt(path) {
+    try {
+      return (await Deno.stat(path)).mtime ?? undefined;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+  },
+  async removeFile(path) {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  },
+};
+
 if (import.meta.main) {
   const code = await runCli(Deno.args, {
     adapters: denoAdapters(),
@@ -48,6 +89,7 @@ if (import.meta.main) {
     readStdin,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    processes,
   });
   Deno.exit(code);
 }

@@ -155,3 +155,119 @@ Deno.test("jabberd start reloads a good config on SIGHUP, refuses a bad one, and
   assert.equal(await exit, 0);
   assert.deepEqual(server.sections(), []);
 });
+
+Deno.test("jabberd rejects unknown options and stray arguments with a usage error", async () => {
+  // Issue 9: `check myconf.xml` validated the embedded default and said it was valid, and
+  // `start --port 5000` started on 5222.
+  const stray = await run(["check", "myconf.xml"]);
+  assert.equal(stray.code, 2);
+  assert.doesNotMatch(stray.out, /valid/);
+  assert.match(stray.err, /Unexpected argument "myconf\.xml" for jabberd check \(a config file/);
+  const unknown = await run(["start", "--port", "5000"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /^Unknown option --port; see jabberd start --help\n$/);
+  for (
+    const args of [
+      ["version", "--verbose"],
+      ["tree", "extra"],
+      ["user", "list", "a", "b"],
+      ["export", "--password", "x"],
+      ["start", "--keep-going=yes"],
+      ["--frobnicate"],
+    ]
+  ) {
+    const result = await run(args);
+    assert.equal(result.code, 2, `${args.join(" ")} was accepted`);
+    assert.match(result.err, /see jabberd/);
+  }
+});
+
+/** `user` on the memory adapters, with a config serving localhost and `*.chat.test`. */
+async function userCommand(args: string[], terminal?: (string | undefined)[]) {
+  const memory = memoryAdapters({
+    files: {
+      "/etc/jabberd.xml": `<jabberd>
+        <service id="sessions"><host>localhost</host><host>*.chat.test</host>
+          <sm xmlns="jabberd:config:sm"/></service>
+        <xdb id="xdb"><host/><kv>:memory:</kv></xdb>
+      </jabberd>`,
+    },
+  });
+  if (terminal) memory.terminal.lines.push(...terminal);
+  let stdinRead = false;
+  const code = await runCli(["user", ...args, "-c", "/etc/jabberd.xml"], {
+    adapters: memory.adapters,
+    dryAdapters: () => memoryAdapters().adapters,
+    stdinIsTerminal: terminal !== undefined,
+    readStdinLine: () => {
+      stdinRead = true;
+      return Promise.resolve("piped-secret\n");
+    },
+  });
+  return {
+    code,
+    out: memory.output.stdout.join(""),
+    err: memory.output.stderr.join(""),
+    prompts: memory.terminal.prompts,
+    stdinRead,
+  };
+}
+
+Deno.test("jabberd user add asks twice for a hidden password on a terminal", async () => {
+  const added = await userCommand(["add", "alice@localhost"], ["s3cret", "s3cret"]);
+  assert.equal(added.code, 0, added.err);
+  assert.deepEqual(added.prompts, ["Password: ", "Password again: "]);
+  assert.equal(added.stdinRead, false);
+  assert.doesNotMatch(added.err + added.out, /s3cret/, "the password is never shown");
+  assert.match(added.out, /Created alice@localhost/);
+});
+
+Deno.test("jabberd user add on a terminal refuses two different passwords and a Ctrl-C", async () => {
+  const differ = await userCommand(["add", "alice@localhost"], ["s3cret", "s3cert"]);
+  assert.notEqual(differ.code, 0);
+  assert.match(differ.err, /The passwords do not match; nothing changed/);
+  assert.doesNotMatch(differ.out, /Created/);
+  const cancelled = await userCommand(["add", "alice@localhost"], [undefined]);
+  assert.notEqual(cancelled.code, 0);
+  assert.deepEqual(cancelled.prompts, ["Password: "]);
+});
+
+Deno.test("jabberd user add reads standard input without a prompt when it is not a terminal", async () => {
+  const added = await userCommand(["add", "bob@localhost"]);
+  assert.equal(added.code, 0, added.err);
+  assert.equal(added.stdinRead, true);
+  assert.deepEqual(added.prompts, []);
+  assert.doesNotMatch(added.err, /Password/);
+});
+
+Deno.test("jabberd user add refuses a host the config does not serve unless --force", async () => {
+  const refused = await userCommand(["add", "carol@lcoalhost", "--password", "pw"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /The config serves no host "lcoalhost".*give --force/);
+  assert.doesNotMatch(refused.out, /Created/);
+  const forced = await userCommand(["add", "carol@lcoalhost", "--password", "pw", "--force"]);
+  assert.equal(forced.code, 0, forced.err);
+  assert.match(forced.out, /Created carol@lcoalhost/);
+  const wildcard = await userCommand(["add", "dave@room.chat.test", "--password", "pw"]);
+  assert.equal(wildcard.code, 0, wildcard.err);
+});
+
+Deno.test("jabberd check accepts one <pidfile> with a path and reports an empty or second one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/jabberd.xml`;
+    const section = `<service id="one"><host>one.test</host><null/></service>`;
+    await Deno.writeTextFile(file, `<jabberd><pidfile>run/j.pid</pidfile>${section}</jabberd>`);
+    assert.equal((await run(["check", "-c", file])).code, 0);
+    await Deno.writeTextFile(
+      file,
+      `<jabberd>\n<pidfile/>\n<pidfile>a.pid</pidfile>\n${section}</jabberd>`,
+    );
+    const { code, err } = await run(["check", "-c", file]);
+    assert.equal(code, 1);
+    assert.match(err, /:2:1: <pidfile> needs a file path as its text/);
+    assert.match(err, /:3:1: <pidfile> is given twice/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

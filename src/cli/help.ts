@@ -7,6 +7,9 @@ Usage: jabberd <command> [options]
 
 Commands:
   start     Run the server
+  status    Say whether the server runs (from its pidfile)
+  stop      Stop the running server (SIGTERM to the pid in its pidfile)
+  reload    Make the running server re-read its config (SIGHUP)
   check     Validate a config file and report every problem
   tree      Print the delivery tree a config builds
   user      Add, delete, re-password or list accounts
@@ -20,16 +23,36 @@ Options:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  start: `Usage: jabberd start [-c FILE]
+  start: `Usage: jabberd start [-c FILE] [--keep-going]
 
 Runs the server. The config is FILE, else $JABBERD_CONFIG, else the embedded default config
 (localhost, XDB in ./data); the log says which. The whole file is validated before anything
-starts.
+starts. A listener that cannot bind its port stops the start with exit code 1;
+--keep-going starts without it instead.
+
+The process id goes to the config's <pidfile> (default data/jabberd.pid beside the config, or
+in the working folder for the embedded default); jabberd status, stop and reload read it. A
+pidfile whose process is gone is replaced; one whose process runs stops this start.
 
 Signals:
   SIGTERM, SIGINT  stop cleanly: listeners closed, queued XDB writes flushed
   SIGHUP           re-read the config: a bad file changes nothing and says why; a good one
                    starts new sections, stops removed ones and restarts changed ones
+`,
+  status: `Usage: jabberd status [-c FILE]
+
+Says whether the server of that config runs, from its pidfile: "running as pid N since …"
+(exit 0), a stale pidfile (exit 1) or "not running" (exit 3).
+`,
+  stop: `Usage: jabberd stop [-c FILE]
+
+Sends SIGTERM to the server named by the config's pidfile and waits (30 s at most) until it has
+stopped cleanly. Exits 0 when it stopped or was not running.
+`,
+  reload: `Usage: jabberd reload [-c FILE]
+
+Sends SIGHUP to the server named by the config's pidfile: it re-reads its config, and its log
+says what changed. Exits 1 when the server is not running.
 `,
   check: `Usage: jabberd check [-c FILE]
 
@@ -42,7 +65,7 @@ prints every problem as file:line:column: sentence. Exits 1 when there is an err
 Builds the delivery tree the config describes, without opening sockets or files, and prints
 it: packet kind → host → instances → their handlers in phase order.
 `,
-  user: `Usage: jabberd user add JID [--password P] [-c FILE]
+  user: `Usage: jabberd user add JID [--password P] [--force] [-c FILE]
        jabberd user passwd JID [--password P] [-c FILE]
        jabberd user del JID [-c FILE]
        jabberd user list [HOST] [-c FILE]
@@ -55,8 +78,12 @@ it while the server is stopped when the storage is a local file another process 
   del      delete JID and everything it stored (roster, vCard, offline messages, ...)
   list     print the accounts of HOST, else of every host the config serves
 
-Without --password the password is read from standard input (its first line), so a script can
-write: echo "$PASSWORD" | jabberd user add alice@localhost. Passwords are stored only as SCRAM
+add refuses an address whose host the config does not serve (a typo would make an account
+nobody can log in to); --force creates it anyway.
+
+Without --password, on a terminal the password is asked twice and not shown; otherwise it is
+read from standard input (its first line), so a script can write:
+echo "$PASSWORD" | jabberd user add alice@localhost. Passwords are stored only as SCRAM
 credentials (SHA-1 and SHA-256) with the config's <c2s><scram iterations> (default 10000).
 `,
   import: `Usage: jabberd import FILE... [-c FILE]

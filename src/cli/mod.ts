@@ -10,6 +10,7 @@ import { runExport } from "./export.ts";
 import { runForkChild } from "./fork_child.ts";
 import { COMMAND_HELP, USAGE } from "./help.ts";
 import { runImport } from "./import.ts";
+import { type ProcessControl, runProcessCommand } from "./pidfile.ts";
 import { runStart, type StartHooks } from "./start.ts";
 import { runTree } from "./tree.ts";
 import { runUser } from "./user.ts";
@@ -31,6 +32,8 @@ export interface CliContext {
   stderrIsTerminal?: boolean;
   /** Streams standard input in chunks, then calls `onEnd` (the hidden `fork-child` command). */
   readStdin?: (onData: (chunk: Uint8Array) => void, onEnd: () => void) => void;
+  /** The process table: the pidfile of `start`, and `status`, `stop`, `reload`. */
+  processes?: ProcessControl;
 }
 
 /** Runs a command; resolves with the process exit code. */
@@ -44,14 +47,17 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
   // Hidden: the child process of <fork>, started by the server, not by people.
   if (parsed.command === "fork-child") return await runForkChild(parsed.flags, context);
   if (parsed.command === undefined || parsed.command === "help") {
+    const topic = parsed.rest[0];
+    if (topic !== undefined) {
+      if (!COMMAND_HELP[topic]) return unknownCommand(topic, adapters);
+      adapters.stdout(COMMAND_HELP[topic]);
+      return 0;
+    }
     (parsed.command === undefined && !parsed.help ? adapters.stderr : adapters.stdout)(USAGE);
     return parsed.command === undefined && !parsed.help ? 2 : 0;
   }
   const help = COMMAND_HELP[parsed.command];
-  if (help === undefined) {
-    adapters.stderr(`Unknown command "${parsed.command}"; run jabberd --help for the list\n`);
-    return 2;
-  }
+  if (help === undefined) return unknownCommand(parsed.command, adapters);
   if (parsed.help) {
     adapters.stdout(help);
     return 0;
@@ -65,7 +71,15 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     case "tree":
       return await runTree(parsed.config, adapters, context.dryAdapters());
     case "start":
-      return await runStart(parsed.config, adapters, context.start);
+      return await runStart(parsed.config, adapters, {
+        keepGoing: parsed.flags["keep-going"] === true,
+        processes: context.processes,
+        hooks: context.start,
+      });
+    case "status":
+    case "stop":
+    case "reload":
+      return await runProcessCommand(parsed.command, parsed.config, adapters, context.processes);
     case "user":
       return await runUser(parsed.rest, parsed.flags, parsed.config, context);
     case "import":
@@ -75,4 +89,9 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     default:
       return 2;
   }
+}
+
+function unknownCommand(command: string, adapters: Adapters): number {
+  adapters.stderr(`Unknown command "${command}"; run jabberd --help for the list\n`);
+  return 2;
 }

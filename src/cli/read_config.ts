@@ -1,6 +1,6 @@
 /**
  * Finds and loads the config the way `start`, `check` and `tree` all do: `-c FILE`, else
- * `$JABBERD_CONFIG`, else the embedded default (DESIGN "The config file").
+ * `$JABBERD_CONFIG`, else the embedded default (docs/architecture.md "The config file").
  */
 import type { Adapters } from "../adapters/types.ts";
 import {

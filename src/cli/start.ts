@@ -1,13 +1,15 @@
 /**
- * `jabberd start`: validates the config, starts every section, and runs until SIGTERM/SIGINT
- * (a clean stop: listeners closed, queued XDB writes flushed). SIGHUP re-reads the config,
- * validating first: a bad file changes nothing and the log says why.
+ * `jabberd start`: validates the config, starts every section, writes the pidfile and runs until
+ * SIGTERM/SIGINT (a clean stop: client streams closed, sessions ended, queued XDB writes
+ * flushed). SIGHUP re-reads the config, validating first: a bad file changes nothing and the log
+ * says why. A listener that cannot bind stops the start with exit code 1 unless `--keep-going`.
  */
 import type { Adapters } from "../adapters/types.ts";
 import { formatProblem, optionReader } from "../config/mod.ts";
-import { Server } from "../server/server.ts";
+import { ListenError, Server } from "../server/server.ts";
 import { Element } from "../xml/element.ts";
 import { NAME, VERSION } from "../version.ts";
+import { pidfilePath, type ProcessControl, readPidfile, writePidfile } from "./pidfile.ts";
 import { readConfig } from "./read_config.ts";
 
 export interface StartHooks {
@@ -15,10 +17,18 @@ export interface StartHooks {
   onStarted?(server: Server): void;
 }
 
+export interface StartOptions {
+  /** `--keep-going`: start even when a listener cannot bind. */
+  keepGoing?: boolean;
+  /** The process table, for the pidfile (absent: no pidfile is written). */
+  processes?: ProcessControl;
+  hooks?: StartHooks;
+}
+
 export async function runStart(
   option: string | undefined,
   adapters: Adapters,
-  hooks: StartHooks = {},
+  { keepGoing = false, processes, hooks = {} }: StartOptions = {},
 ): Promise<number> {
   const source = await readConfig(option, adapters);
   const errors = source.problems.filter((p) => p.severity === "error");
@@ -27,11 +37,32 @@ export async function runStart(
     adapters.stderr(`${source.description}: it has ${errors.length} error(s); not starting\n`);
     return 1;
   }
-  const server = new Server({ adapters, options: optionReader });
+  const pidfile = pidfilePath(source.config);
+  const earlier = processes ? await readPidfile(pidfile, adapters) : undefined;
+  if (earlier !== undefined && earlier !== processes!.pid && processes!.isRunning(earlier)) {
+    adapters.stderr(
+      `jabberd is already running as pid ${earlier} (pidfile ${pidfile}); stop it with ` +
+        "jabberd stop, or give this one another <pidfile>\n",
+    );
+    return 1;
+  }
+  const server = new Server({ adapters, options: optionReader, keepGoing });
   const log = (type: string, text: string) =>
     server.router.deliver(new Element("log", { type, from: "jabberd" }, [text]));
-  await server.start(source.config);
+  try {
+    await server.start(source.config);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    adapters.stderr(`${error.message}; not starting (--keep-going starts without it)\n`);
+    return 1;
+  }
   log("notice", source.description);
+  if (processes) {
+    if (earlier !== undefined && earlier !== processes.pid) {
+      log("notice", `Replaced the stale pidfile ${pidfile} (pid ${earlier} is not running)`);
+    }
+    await writePidfile(pidfile, processes.pid, adapters);
+  }
   log("notice", `${NAME} ${VERSION} started`);
   hooks.onStarted?.(server);
 
@@ -44,6 +75,11 @@ export async function runStart(
         for (const off of stopListening.splice(0)) off();
         log("notice", `Stopping on ${signal}`);
         await server.stop();
+        if (processes && await readPidfile(pidfile, adapters) === processes.pid) {
+          await processes.removeFile(pidfile);
+        }
+        // Every section is gone, the log sections too: this line goes to standard error.
+        log("notice", `${NAME} ${VERSION} stopped`);
         resolve(0);
       });
     const reload = () =>

@@ -1,14 +1,16 @@
 /**
  * The storage the account commands (`user`, `import`, `export`) work on: the config's `<xdb>`
  * and `<log>` sections started in-process, exactly as the server starts them, plus a tiny
- * service section whose only job is to hand out an XDB client (DESIGN "Packets between
- * components": the commands speak XDB packets like any component).
+ * service section whose only job is to hand out an XDB client (docs/packets.md "xdb": the
+ * commands speak XDB packets like any component).
  */
 import type { Adapters } from "../adapters/types.ts";
 import { DEFAULT_ITERATIONS } from "../accounts/credentials.ts";
 import { type Config, formatProblem, optionReader } from "../config/mod.ts";
 import type { XdbClient } from "../server/module_api.ts";
 import { Server } from "../server/server.ts";
+import { patternCovers } from "../tree/delivery_tree.ts";
+import { NS_SM_CONFIG } from "../util/ns.ts";
 import { Element } from "../xml/element.ts";
 import { readConfig } from "./read_config.ts";
 
@@ -23,6 +25,8 @@ export interface Storage {
   iterations: number;
   /** The hosts the config's services name (no wildcards), in order, for `user list`/`export`. */
   hosts: string[];
+  /** True when a session manager of the config serves `domain` (wildcards included). */
+  serves(domain: string): boolean;
   /** Flushes queued writes and stops the sections. */
   stop(): Promise<void>;
 }
@@ -75,6 +79,7 @@ export async function openStorage(
     xdb,
     iterations: iterationsOf(config),
     hosts: hostsOf(config),
+    serves: (domain) => servedPatterns(config).some((pattern) => patternCovers(pattern, domain)),
     stop: () => server.stop(),
   };
 }
@@ -104,4 +109,18 @@ export function hostsOf(config: Config): string[] {
     }
   }
   return hosts;
+}
+
+/**
+ * The host patterns accounts can log in to: the `<host>`s of the sections that run a session
+ * manager (an empty `<host/>` is `*`), or of every service section when none does.
+ */
+export function servedPatterns(config: Config): string[] {
+  const services = config.sections.filter((section) => section.kind === "service");
+  const withSm = services.filter((section) =>
+    section.modules.some((module) => module.element.ns === NS_SM_CONFIG)
+  );
+  return (withSm.length > 0 ? withSm : services).flatMap((section) =>
+    section.element.getChildren("host").map((host) => host.text().trim() || "*")
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * `jabberd user add|del|passwd|list`: manages accounts in the config's storage (issue 3,
- * "Accounts"). Passwords come from `--password` or standard input and are stored only as SCRAM
- * credentials (src/accounts/store.ts).
+ * "Accounts"). Passwords come from `--password`, from a hidden prompt asked twice when standard
+ * input is a terminal (as `prosodyctl adduser` does), or from standard input's first line, and
+ * are stored only as SCRAM credentials (src/accounts/store.ts).
  */
 import { createAccount, deleteAccount, listAccounts, setPassword } from "../accounts/store.ts";
 import { StanzaError } from "../util/errors.ts";
@@ -9,7 +10,8 @@ import { JID } from "../util/jid.ts";
 import type { CliContext } from "./mod.ts";
 import { openStorage, type Storage } from "./storage.ts";
 
-const USAGE = "Usage: jabberd user add|del|passwd JID [--password P] | user list [HOST]\n";
+const USAGE =
+  "Usage: jabberd user add|del|passwd JID [--password P] [--force] | user list [HOST]\n";
 
 export async function runUser(
   rest: string[],
@@ -42,7 +44,7 @@ export async function runUser(
   const storage = await openStorage(option, adapters);
   if (!storage) return 1;
   try {
-    return await act(action, jid, password, target, storage, context);
+    return await act(action, jid, password, target, flags.force === true, storage, context);
   } catch (error) {
     adapters.stderr(`${describe(error, jid)}\n`);
     return 1;
@@ -56,11 +58,19 @@ async function act(
   jid: JID | undefined,
   password: string | undefined,
   host: string | undefined,
+  force: boolean,
   storage: Storage,
   { adapters }: CliContext,
 ): Promise<number> {
   const { xdb, iterations } = storage;
-  if (jid && !storage.hosts.includes(jid.domain)) {
+  if (jid && !storage.serves(jid.domain)) {
+    if (action === "add" && !force) {
+      adapters.stderr(
+        `The config serves no host "${jid.domain}", so nobody could log in as ` +
+          `${jid.bareString()}; check the address, or give --force to create it anyway\n`,
+      );
+      return 1;
+    }
     adapters.stderr(`Warning: the config serves no host "${jid.domain}"\n`);
   }
   switch (action) {
@@ -88,24 +98,38 @@ async function act(
   }
 }
 
-/** `--password P`, else the first line of standard input. */
+/**
+ * `--password P`; else, on a terminal, a hidden prompt asked twice; else the first line of
+ * standard input (a script's `echo "$PASSWORD" | jabberd user add …`).
+ */
 async function readPassword(
   flag: string | true | undefined,
   context: CliContext,
 ): Promise<string | undefined> {
-  if (flag === true) {
-    context.adapters.stderr("Option --password needs a value\n");
-    return undefined;
+  const { adapters } = context;
+  if (typeof flag === "string") return flag;
+  if (context.stdinIsTerminal) {
+    const password = await adapters.readHiddenLine("Password: ");
+    if (password === undefined) return undefined;
+    if (password === "") {
+      adapters.stderr("The password is empty; nothing changed\n");
+      return undefined;
+    }
+    const again = await adapters.readHiddenLine("Password again: ");
+    if (again === undefined) return undefined;
+    if (again !== password) {
+      adapters.stderr("The passwords do not match; nothing changed\n");
+      return undefined;
+    }
+    return password;
   }
-  if (flag !== undefined) return flag;
   if (!context.readStdinLine) {
-    context.adapters.stderr("Give the password with --password P (no standard input here)\n");
+    adapters.stderr("Give the password with --password P (no standard input here)\n");
     return undefined;
   }
-  if (context.stdinIsTerminal) context.adapters.stderr("Password (then Enter): ");
   const password = (await context.readStdinLine()).replace(/\r?\n$/, "");
   if (password === "") {
-    context.adapters.stderr("The password is empty; give one with --password or on stdin\n");
+    adapters.stderr("The password is empty; give one with --password or on stdin\n");
     return undefined;
   }
   return password;

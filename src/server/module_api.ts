@@ -1,5 +1,5 @@
 /**
- * The module API (DESIGN "The module API"): the one door through which every module, built-in or
+ * The module API (docs/module-api.md): the one door through which every module, built-in or
  * loaded, reaches the server. Everything registered through it is undone when the module unloads.
  */
 import type { Adapters, TimerId } from "../adapters/types.ts";
@@ -12,6 +12,18 @@ import type { Element } from "../xml/element.ts";
  * re-read what they loaded from files (certificates): `api.hook(CONFIG_RELOADED, …)`.
  */
 export const CONFIG_RELOADED = "config-reloaded";
+
+/**
+ * The event `Server.stop()` fires on every section before any section stops, while the whole
+ * tree (session manager, XDB, logs) still answers: c2s closes its client streams with
+ * `system-shutdown` here and tells the session manager, which then finishes each session's
+ * unavailable presence and last-logout writes. A hook may return a promise: the server waits
+ * for all of them (at most `STOPPING_TIMEOUT_MS`) before it stops the first section.
+ */
+export const SERVER_STOPPING = "server-stopping";
+
+/** How long `Server.stop()` waits for the `server-stopping` hooks before it stops anyway. */
+export const STOPPING_TIMEOUT_MS = 10_000;
 
 /** A listener a module bound, as `publishAddress` makes it known. */
 export interface ListenerAddress {
@@ -76,9 +88,10 @@ export interface Timers {
 }
 
 /**
- * Typed reads of a module's settings, from its element's attributes or child elements' text
- * (`<cache timeout="30s"/>` or `<cache><timeout>30s</timeout></cache>`). A value that does not
- * parse throws; `check` has already reported it through the module's validator.
+ * Typed reads of one option at a time, as modules read their settings before schemas.
+ * @deprecated Declare the settings with `options({ … })` from src/config/options.ts, check them
+ * with `.validate(element, context)` and read them with `.read(api.config)`. This stays only
+ * until the callers that still pass `optionReader` to `Section` and `Server` have dropped it.
  */
 export interface OptionReader {
   string(name: string, fallback?: string): string | undefined;
@@ -94,9 +107,11 @@ export interface ModuleApi {
   /** The section's id; it is also a routable host. */
   readonly id: string;
   readonly section: SectionKind;
-  /** This module's element from the config file. */
+  /**
+   * This module's element from the config file. Its settings are read with the schema the module
+   * declares for its validator: `SETTINGS.read(api.config)` (src/config/options.ts).
+   */
   readonly config: Element;
-  readonly options: OptionReader;
   readonly adapters: Adapters;
   /** Resolves a path as written in the config, relative to the config file's folder. */
   resolvePath(path: string): string;
@@ -119,6 +134,12 @@ export interface ModuleApi {
    * Ask this instead of matching `hosts` again: the tree is the one place that decides.
    */
   servesHost(domain: string): boolean;
+  /**
+   * The exact host names the tree routes normal packets for to other sections (their ids and
+   * `<host>`s, components behind `<accept>`), lowercased; wildcards and the uplink left out. The
+   * session manager lists those under its domain as services (XEP-0030 disco#items).
+   */
+  routedHosts(): string[];
   /**
    * Makes a bound listener's address known (c2s, `<accept>`, s2s, http): `Server.addresses()`
    * lists them for tests, the status page and `jabberd status`. Withdrawn when the module

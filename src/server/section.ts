@@ -12,14 +12,15 @@ import type { Router } from "../tree/router.ts";
 import { Element } from "../xml/element.ts";
 import { Events } from "./events.ts";
 import { makeLogger } from "./logger.ts";
-import type {
-  ListenerAddress,
-  LogLevel,
-  ModuleApi,
-  ModuleDefinition,
-  OptionReader,
-  SectionKind,
-  Timers,
+import {
+  type ListenerAddress,
+  type LogLevel,
+  type ModuleApi,
+  type ModuleDefinition,
+  type OptionReader,
+  type SectionKind,
+  SERVER_STOPPING,
+  type Timers,
 } from "./module_api.ts";
 import { XdbRequests } from "./xdb_client.ts";
 import { describe } from "../util/errors.ts";
@@ -38,7 +39,10 @@ export interface SectionOptions {
   adapters: Adapters;
   /** The folder of the config file that declared the section. */
   configDir: string;
-  /** Makes the typed option reader for a module's element. */
+  /**
+   * Not used: modules read their settings with `options({ … })` schemas (src/config/options.ts).
+   * @deprecated Stop passing it; it goes once no caller does.
+   */
   options?: (element: Element) => OptionReader;
   /** How long an XDB request waits for its reply (default 10 s). */
   xdbTimeoutMs?: number;
@@ -65,6 +69,8 @@ export class Section {
   readonly #addresses = new Set<ListenerAddress>();
   /** Every module's `onUnload` callbacks, in registration order. */
   readonly #unloadCallbacks: Undo[] = [];
+  /** What the `server-stopping` hooks returned while `stopping()` fired them. */
+  readonly #stoppingWork: unknown[] = [];
 
   constructor(options: SectionOptions) {
     this.id = options.id;
@@ -118,10 +124,28 @@ export class Section {
   }
 
   /**
+   * The first phase of a server stop, before any section stops (`SERVER_STOPPING`): runs every
+   * `server-stopping` hook of the section's modules and waits for the promises they return, so
+   * that, say, c2s has closed its client streams and told the session manager before it stops.
+   * A failing hook is logged; it does not keep the others from running.
+   */
+  async stopping(): Promise<void> {
+    this.#events.fire(SERVER_STOPPING, undefined);
+    const results = await Promise.allSettled(this.#stoppingWork.splice(0));
+    for (const result of results) {
+      if (result.status === "rejected") {
+        this.#log("error", `Error while stopping section ${this.id}: ${describe(result.reason)}`);
+      }
+    }
+  }
+
+  /**
    * Stops the section without losing what it accepted: its hosts leave the tree (nothing new
    * arrives), the deliveries it had taken finish, then its modules' `onUnload` callbacks run
    * (newest module first) while XDB still answers to the section's id, so they can flush and
-   * wait for their own work. Last its id leaves the tree and its handlers, hooks and timers go.
+   * wait for their own work, and the XDB requests still in flight get their replies (work a
+   * module started without waiting for it, such as a session's unavailable presence and last
+   * logout). Last its id leaves the tree and its handlers, hooks and timers go.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -141,6 +165,7 @@ export class Section {
         this.#log("error", `Error while stopping section ${this.id}: ${describe(error)}`);
       }
     }
+    await this.settle();
     await router.removeInstance(this.id);
     this.#xdb.cancelAll(`Section ${this.id} stopped`);
     const undo = this.#undo.splice(0).reverse();
@@ -189,19 +214,18 @@ export class Section {
       },
       now: () => clock.now(),
     };
-    const options = this.#options.options?.(element) ?? missingOptions;
     return {
       id: this.id,
       section: this.kind,
       config: element,
-      options,
       adapters,
       resolvePath: (path) => resolvePath(this.#options.configDir, path),
       handle(phase: Phase, handler: Handler) {
         section.#undo.push(section.#chain.add(phase, handler, element.local));
       },
       hook(event, handler, priority) {
-        section.#undo.push(section.#events.hook(event, handler, priority));
+        const hooked = event === SERVER_STOPPING ? section.#collecting(handler) : handler;
+        section.#undo.push(section.#events.hook(event, hooked, priority));
       },
       fire: (event, data) => this.#events.fire(event, data),
       deliver: (packet: Element | Packet, cause?: Packet) => router.deliver(packet, cause),
@@ -229,6 +253,14 @@ export class Section {
         return host !== normalizePattern(section.id) &&
           router.tree.serves("normal", host, section.id);
       },
+      routedHosts() {
+        const hosts: string[] = [];
+        for (const [pattern, ids] of router.tree.entries("normal")) {
+          if (pattern.startsWith("*") || pattern === UPLINK || ids.includes(section.id)) continue;
+          hosts.push(pattern);
+        }
+        return hosts;
+      },
       publishAddress(address) {
         const published = { ...address };
         section.#addresses.add(published);
@@ -248,6 +280,39 @@ export class Section {
     };
   }
 
+  /**
+   * Resolves once none of the section's XDB requests is in flight. Each one settles by its reply
+   * or its timeout; what a reply wakes may ask again (the roster read of an unavailable presence
+   * leads to a contact check), so it looks again after a turn of the event loop, once every
+   * promise continuation has run.
+   */
+  async settle(): Promise<void> {
+    do {
+      await this.#xdb.settled();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } while (this.#xdb.inFlight > 0);
+  }
+
+  /** How many of the section's XDB requests are in flight. */
+  get xdbInFlight(): number {
+    return this.#xdb.inFlight;
+  }
+
+  /**
+   * A `server-stopping` hook that keeps what the module's hook returns for `stopping()` and
+   * answers undefined, so that every hook runs (`fire` stops at the first answer).
+   */
+  #collecting<T>(handler: (data: T) => unknown): (data: T) => undefined {
+    return (data) => {
+      try {
+        this.#stoppingWork.push(handler(data));
+      } catch (error) {
+        this.#stoppingWork.push(Promise.reject(error));
+      }
+      return undefined;
+    };
+  }
+
   #log(level: LogLevel, text: string, host?: string): void {
     const element = new Element("log", { type: level, from: host ?? this.id }, [text]);
     // A line written while a handler runs counts as caused by its packet (router.deliver's
@@ -255,15 +320,6 @@ export class Section {
     this.#options.router.deliver(new Packet(element));
   }
 }
-
-/** Used when the section was built without an option reader (tests of bare modules). */
-const missingOptions: OptionReader = {
-  string: (_name, fallback) => fallback,
-  integer: (_name, fallback) => fallback,
-  boolean: (_name, fallback) => fallback,
-  duration: (_name, fallback) => fallback,
-  size: (_name, fallback) => fallback,
-};
 
 /** Joins a config-relative path (POSIX style; absolute paths and URLs are kept as they are). */
 export function resolvePath(base: string, path: string): string {

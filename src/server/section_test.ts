@@ -125,7 +125,12 @@ Deno.test("R25 Section.stop() takes hosts away, runs onUnload while the id still
   sm.api.hook("presence/bare", () => "first hook");
   sm.api.timer.setTimeout(() => fired.push("timeout"), 100);
   sm.api.timer.setInterval(() => fired.push("interval"), 50);
-  const pendingXdb = sm.api.xdb.get("u@example.org", "jabber:iq:roster");
+  // Nothing stores example.org: the request fails (the handler is attached now, as stop() lets
+  // the event loop turn while it waits for requests in flight).
+  const pendingXdb = assert.rejects(
+    sm.api.xdb.get("u@example.org", "jabber:iq:roster"),
+    (error) => error instanceof StanzaError,
+  );
   memory.clock.advance(50);
   assert.deepEqual(fired, ["interval"]);
   assert.equal(sm.api.fire("presence/bare", {}), "first hook");
@@ -151,7 +156,7 @@ Deno.test("R25 Section.stop() takes hosts away, runs onUnload while the id still
   assert.deepEqual(during, { instance: true, hosts: [], hook: "first hook" });
   assert.equal(sm.api.fire("presence/bare", {}), undefined);
   assert.equal(memory.clock.pending, 0);
-  await assert.rejects(pendingXdb, (error) => error instanceof StanzaError);
+  await pendingXdb;
   for (const kind of ["normal", "route", "xdb", "log"] as const) {
     assert.ok(router.tree.entries(kind).every(([, ids]) => !ids.includes("sm")), kind);
   }
@@ -278,4 +283,30 @@ Deno.test("resolvePath() joins a config-relative path and keeps absolute paths a
   assert.equal(resolvePath("/etc/jabberd", "https://kv.example/db"), "https://kv.example/db");
   assert.equal(resolvePath("conf", "../../x"), "x");
   assert.equal(resolvePath("", "x"), "x");
+});
+
+Deno.test("R25 Section.stop() lets XDB requests in flight get their replies, and what they start, before it cancels", async () => {
+  const { start, fallback } = setup();
+  const stored: string[] = [];
+  // Storage that answers a little later, as a KV file does.
+  await start("store", "xdb", ["*"], (packet, api) => {
+    const request = packet.element;
+    stored.push(`${request.attrs.to} ${request.attrs.ns}`);
+    const { from, to, ns, id } = request.attrs as Record<string, string>;
+    setTimeout(() => api.deliver(xml("xdb", { type: "result", to: from, from: to, ns, id })), 5);
+    return "done";
+  });
+  const sm = await start("sm", "service");
+  const failures: unknown[] = [];
+  // Work started without waiting for it, a second request after the first reply (a session's
+  // unavailable presence reads the roster, then writes): neither may be cancelled.
+  sm.api.onUnload(() => {
+    sm.api.xdb.get("u@example.org", "roster")
+      .then(() => sm.api.xdb.set("u@example.org", "last", xml("query")))
+      .catch((error) => failures.push(error));
+  });
+  await sm.section.stop();
+  assert.deepEqual(failures, []);
+  assert.deepEqual(stored, ["u@example.org roster", "u@example.org last"]);
+  assert.equal(fallback.length, 0);
 });

@@ -1,20 +1,23 @@
 /**
  * The composition of a running server from a validated config: one `Section` per config
  * section on one router, started log → xdb → service (so startup is logged and storage is up
- * before the services that use it) and stopped in the reverse order. `reload` applies a new
+ * before the services that use it) and stopped in the reverse order, after a `server-stopping`
+ * phase in which every section still answers. `reload` applies a new
  * config: new sections start, removed ones stop, changed ones restart, unchanged ones keep
  * running with their connections.
  */
-import type { Adapters } from "../adapters/types.ts";
+import type { Adapters, TimerId } from "../adapters/types.ts";
 import { Router } from "../tree/router.ts";
 import type { Packet } from "../tree/packet.ts";
 import { Element } from "../xml/element.ts";
 import {
   CONFIG_RELOADED,
   type ListenerAddress,
+  type LogLevel,
   type ModuleDefinition,
   type OptionReader,
   type SectionKind,
+  STOPPING_TIMEOUT_MS,
 } from "./module_api.ts";
 import { Section } from "./section.ts";
 
@@ -39,6 +42,13 @@ export interface ServerOptions {
   /** Where log packets go that no log section takes (default: standard error). */
   fallbackLog?: (packet: Packet) => void;
   xdbTimeoutMs?: number;
+  /** How long `stop()` waits for the `server-stopping` hooks (default `STOPPING_TIMEOUT_MS`). */
+  stoppingTimeoutMs?: number;
+  /**
+   * Start even when a listener cannot bind (`jabberd start --keep-going`): its section is
+   * logged and stopped like any section that fails to start. By default `start()` fails.
+   */
+  keepGoing?: boolean;
 }
 
 export interface ReloadSummary {
@@ -57,7 +67,7 @@ export class Server {
   #file = "";
 
   constructor(options: ServerOptions) {
-    this.#options = options;
+    this.#options = { ...options, adapters: withListenErrors(options.adapters) };
     this.router = new Router({
       fallbackLog: options.fallbackLog ??
         ((packet) => options.adapters.stderr(defaultLogLine(packet, options.adapters))),
@@ -76,9 +86,19 @@ export class Server {
     );
   }
 
+  /**
+   * Starts every section. A section that fails is logged and stopped while the others run, but
+   * a listener that cannot bind fails the whole start (a server without its port is no server)
+   * unless `keepGoing`: then everything started is stopped and the `ListenError` thrown.
+   */
   async start(plan: ServerPlan): Promise<void> {
     this.#file = plan.file;
-    for (const section of ordered(plan.sections)) await this.#startSection(section);
+    try {
+      for (const section of ordered(plan.sections)) await this.#startSection(section);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   async reload(plan: ServerPlan): Promise<ReloadSummary> {
@@ -103,8 +123,16 @@ export class Server {
     return summary;
   }
 
-  /** Stops every section, services first; queued XDB writes are flushed by their modules. */
+  /**
+   * Stops the server without losing what users and modules did. First every section runs its
+   * `server-stopping` hooks while the whole tree still answers (c2s closes the client streams
+   * and ends their sessions in the session manager, which sends unavailable presence and
+   * stores the last logout through XDB); then the tree finishes what it is delivering; then the
+   * sections stop, services → xdb → log, each flushing its queued writes, whatever their order
+   * in the config.
+   */
   async stop(): Promise<void> {
+    await this.#stopping();
     const ids = [...this.#running.keys()].reverse();
     for (const kind of [...START_ORDER].reverse()) {
       for (const id of ids) {
@@ -112,6 +140,39 @@ export class Server {
       }
     }
     await this.router.idle();
+  }
+
+  /**
+   * The stopping phase, bounded by `stoppingTimeoutMs`: every section's `server-stopping` hooks
+   * at once, then the work they set off until nothing moves (deliveries finished and no XDB
+   * request in flight in any section), while every host is still in the tree.
+   */
+  async #stopping(): Promise<void> {
+    const waiting = new Set(this.#running.keys());
+    const work = (async () => {
+      await Promise.all(
+        this.sections().map((section) => section.stopping().then(() => waiting.delete(section.id))),
+      );
+      do {
+        await this.router.idle();
+        await Promise.all(this.sections().map((section) => section.settle()));
+      } while (this.sections().some((section) => section.xdbInFlight > 0));
+    })();
+    const { clock } = this.#options.adapters;
+    const limit = this.#options.stoppingTimeoutMs ?? STOPPING_TIMEOUT_MS;
+    let timer: TimerId | undefined;
+    let timedOut = false;
+    const timeout = new Promise<void>((resolve) =>
+      timer = clock.setTimeout(() => resolve(void (timedOut = true)), limit)
+    );
+    await Promise.race([work, timeout]);
+    clock.clearTimeout(timer!);
+    if (timedOut) {
+      const what = waiting.size > 0
+        ? `section(s) ${[...waiting].join(", ")} did not finish their server-stopping work`
+        : "XDB requests are still in flight";
+      this.#log("jabberd", "warn", `Stopping anyway: ${what} after ${limit} ms`);
+    }
   }
 
   async #startSection(plan: SectionPlan): Promise<void> {
@@ -130,8 +191,10 @@ export class Server {
     } catch (error) {
       // One section failing to start must not take the others down: report it and stop it.
       const reason = error instanceof Error ? error.message : String(error);
-      this.#log(plan.id, `Section ${plan.id} failed to start and was stopped: ${reason}`);
+      this.#log(plan.id, "error", `Section ${plan.id} failed to start and was stopped: ${reason}`);
       await this.#stopSection(plan.id);
+      const listenError = findListenError(error);
+      if (listenError && !this.#options.keepGoing) throw listenError;
     }
   }
 
@@ -142,9 +205,68 @@ export class Server {
     await entry.section.stop();
   }
 
-  #log(host: string, text: string): void {
-    this.router.deliver(new Element("log", { type: "error", from: host }, [text]));
+  #log(host: string, level: LogLevel, text: string): void {
+    this.router.deliver(new Element("log", { type: level, from: host }, [text]));
   }
+}
+
+/** A listener that could not bind, with a sentence that says what to do about it. */
+export class ListenError extends Error {
+  readonly hostname: string;
+  readonly port: number;
+
+  constructor(hostname: string, port: number, cause: unknown) {
+    super(listenProblem(hostname, port, cause), { cause });
+    this.name = "ListenError";
+    this.hostname = hostname;
+    this.port = port;
+  }
+}
+
+function listenProblem(hostname: string, port: number, cause: unknown): string {
+  const { name, code, message } = (cause ?? {}) as {
+    name?: string;
+    code?: string;
+    message?: string;
+  };
+  if (name === "AddrInUse" || code === "EADDRINUSE") {
+    return `Port ${port} is already in use, probably by another jabberd or XMPP server; ` +
+      `find it with \`ss -ltnp 'sport = :${port}'\``;
+  }
+  if (name === "PermissionDenied" || code === "EACCES") {
+    return `Cannot listen on port ${port}: permission denied; ports below 1024 need root or ` +
+      "the CAP_NET_BIND_SERVICE capability";
+  }
+  return `Cannot listen on ${hostname}:${port}: ${message ?? String(cause)}`;
+}
+
+/** The ListenError behind a section's start failure, through `cause` links, if any. */
+function findListenError(error: unknown): ListenError | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 10; at = at.cause, depth++) {
+    if (at instanceof ListenError) return at;
+  }
+  return undefined;
+}
+
+/**
+ * The adapters with `net.listen` failures turned into `ListenError`s naming the address, so
+ * the server knows a bind failed whichever module (c2s, `<accept>`, http) tried.
+ */
+function withListenErrors(adapters: Adapters): Adapters {
+  const net = adapters.net;
+  return {
+    ...adapters,
+    net: {
+      async listen(options, onConnection) {
+        try {
+          return await net.listen(options, onConnection);
+        } catch (error) {
+          throw new ListenError(options.hostname, options.port, error);
+        }
+      },
+      connect: (options) => net.connect(options),
+    },
+  };
 }
 
 function ordered(sections: SectionPlan[]): SectionPlan[] {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { memoryAdapters } from "../adapters/memory/mod.ts";
 import { Element } from "../xml/element.ts";
-import type { ModuleDefinition } from "./module_api.ts";
-import { Server, type ServerPlan } from "./server.ts";
+import { type ModuleDefinition, SERVER_STOPPING } from "./module_api.ts";
+import { ListenError, Server, type ServerPlan } from "./server.ts";
 
 /** A module that records what reaches it and takes everything for its `<host>` text. */
 function recorder(seen: string[]): ModuleDefinition {
@@ -94,4 +94,107 @@ Deno.test("Server.stop() stops every section and removes its hosts", async () =>
   await server.stop();
   assert.deepEqual(server.sections(), []);
   assert.deepEqual(server.router.tree.match("normal", "a.org"), []);
+});
+
+Deno.test("Server.stop() runs every section's server-stopping hooks and waits for them before any section stops", async () => {
+  const events: string[] = [];
+  let finish!: () => void;
+  const slow = new Promise<void>((resolve) => finish = resolve);
+  const stopping = (name: string, wait?: Promise<void>): ModuleDefinition => ({
+    element: "stopping",
+    sections: ["service"],
+    register(api) {
+      api.hook(SERVER_STOPPING, async () => {
+        events.push(`${name} stopping`);
+        await wait;
+        events.push(`${name} stopping done`);
+      });
+      // A second hook of the same section runs too, though the first returned a promise.
+      api.hook(SERVER_STOPPING, () => void events.push(`${name} second hook`), -1);
+      api.onUnload(() => void events.push(`${name} unloaded`));
+    },
+  });
+  const { adapters } = memoryAdapters();
+  const server = new Server({ adapters, fallbackLog: () => {} });
+  await server.start(plan([["a", "a.org", stopping("a", slow)], ["b", "b.org", stopping("b")]]));
+  const stopped = server.stop();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(events, [
+    "a stopping",
+    "a second hook",
+    "b stopping",
+    "b second hook",
+    "b stopping done",
+  ]);
+  finish();
+  await stopped;
+  assert.deepEqual(events.slice(5), ["a stopping done", "b unloaded", "a unloaded"]);
+});
+
+Deno.test("Server.stop() stops anyway when a server-stopping hook does not finish in time", async () => {
+  const memory = memoryAdapters();
+  const logs: string[] = [];
+  const server = new Server({
+    adapters: memory.adapters,
+    fallbackLog: (packet) => logs.push(packet.element.text()),
+    stoppingTimeoutMs: 5_000,
+  });
+  const stuck: ModuleDefinition = {
+    element: "stuck",
+    sections: ["service"],
+    register(api) {
+      api.hook(SERVER_STOPPING, () => new Promise(() => {}));
+    },
+  };
+  await server.start(plan([["stuck", "stuck.org", stuck]]));
+  const stopped = server.stop();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  memory.clock.advance(5_000);
+  await stopped;
+  assert.deepEqual(server.sections(), []);
+  assert.match(logs.join("\n"), /section\(s\) stuck did not finish their server-stopping work/);
+});
+
+/** A module that listens on `<listener>`'s port, as c2s and `<accept>` do. */
+const listener: ModuleDefinition = {
+  element: "listener",
+  sections: ["service"],
+  async register(api) {
+    const port = Number(api.config.text());
+    const bound = await api.adapters.net.listen({ hostname: "127.0.0.1", port }, () => {});
+    api.onUnload(() => bound.close());
+  },
+};
+
+Deno.test("Server.start() fails naming the port when a listener cannot bind, and stops what it started", async () => {
+  const memory = memoryAdapters();
+  const busy = await memory.net.listen({ hostname: "127.0.0.1", port: 5222 }, () => {});
+  const seen: string[] = [];
+  const server = new Server({ adapters: memory.adapters, fallbackLog: () => {} });
+  await assert.rejects(
+    server.start(plan([["first", "a.org", recorder(seen)], ["c2s", "5222", listener]])),
+    (error) =>
+      error instanceof ListenError && error.port === 5222 &&
+      error.message ===
+        "Port 5222 is already in use, probably by another jabberd or XMPP server; " +
+          "find it with `ss -ltnp 'sport = :5222'`",
+  );
+  assert.deepEqual(server.sections(), [], "nothing is left running");
+  await busy.close();
+});
+
+Deno.test("Server.start() with keepGoing runs without the listener that cannot bind", async () => {
+  const memory = memoryAdapters();
+  const busy = await memory.net.listen({ hostname: "127.0.0.1", port: 5222 }, () => {});
+  const logs: string[] = [];
+  const server = new Server({
+    adapters: memory.adapters,
+    fallbackLog: (packet) => logs.push(packet.element.text()),
+    keepGoing: true,
+  });
+  await server.start(plan([["first", "a.org", recorder([])], ["c2s", "5222", listener]]));
+  assert.deepEqual(server.sections().map((section) => section.id), ["first"]);
+  assert.match(logs.join("\n"), /Section c2s failed to start and was stopped: Port 5222 is/);
+  await server.stop();
+  await busy.close();
 });
