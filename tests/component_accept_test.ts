@@ -6,18 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { component } from "@xmpp/component";
-import { acceptAddresses } from "../src/modules/base/accept.ts";
-import { addresses } from "../src/modules/c2s/mod.ts";
+import { denoAdapters } from "../src/adapters/deno/mod.ts";
+import { testC2sSection, testServer } from "../src/server/_testing.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { PYTHON } from "./interop/peers.ts";
 import { connect, register, WAIT_MS, xml, type XmlElement } from "./interop/xmpp_js.ts";
-import { startServer, testC2sSection } from "./start_server.ts";
 
 const EXAMPLE = new URL("../examples/component/echo_component.py", import.meta.url).pathname;
 
 async function startWorld() {
   const dataDir = await Deno.makeTempDir({ prefix: "jabberd-component-" });
-  const logs: string[] = [];
   const text = `<jabberd>
   ${testC2sSection("c2s-component-test")}
   <service id="sessions"><host>localhost</host><sm xmlns="jabberd:config:sm"/></service>
@@ -32,23 +30,22 @@ async function startWorld() {
   </service>
   <xdb id="xdb"><host/><kv>${dataDir}/jabberd.kv</kv></xdb>
 </jabberd>`;
-  const server = await startServer(text, `${dataDir}/jabberd.xml`, {
-    fallbackLog: (packet) => logs.push(packet.element.text()),
+  const world = await testServer(text, {
+    file: `${dataDir}/jabberd.xml`,
+    adapters: denoAdapters(),
   });
-  const c2s = addresses.get("c2s-component-test")![0];
+  const c2s = world.address("c2s");
   const interop = {
     domain: "localhost",
     hostname: c2s.hostname,
     port: c2s.port,
   } as InteropServer;
   return {
-    server,
     interop,
-    logs,
-    botPort: acceptAddresses.get("bot.localhost")!.port,
-    echoPort: acceptAddresses.get("echo.localhost")!.port,
+    botPort: world.address("accept", "bot.localhost").port,
+    echoPort: world.address("accept", "echo.localhost").port,
     async stop() {
-      await server.stop();
+      await world.stop();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };

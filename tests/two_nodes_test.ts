@@ -4,22 +4,17 @@
  * only, node B the session manager and XDB; two clients register, log in and chat through them.
  */
 import assert from "node:assert/strict";
-import { acceptAddresses } from "../src/modules/base/accept.ts";
-import { addresses } from "../src/modules/c2s/mod.ts";
-import type { Server } from "../src/server/server.ts";
+import { denoAdapters } from "../src/adapters/deno/mod.ts";
+import { testC2sSection, testServer } from "../src/server/_testing.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { connect, register, xml } from "./interop/xmpp_js.ts";
-import { startServer, testC2sSection } from "./start_server.ts";
 
-function startNode(text: string, dir: string, logs: string[]): Promise<Server> {
-  return startServer(text, `${dir}/jabberd.xml`, {
-    fallbackLog: (packet) => logs.push(packet.element.text()),
-  });
+function startNode(text: string, dir: string) {
+  return testServer(text, { file: `${dir}/jabberd.xml`, adapters: denoAdapters() });
 }
 
 Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on one, sm and XDB on the other", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jabberd-two-nodes-" });
-  const logs: string[] = [];
   // Node B: the session manager and XDB; route and xdb replies for c2s-a go back over the link.
   const nodeB = await startNode(
     `<jabberd>
@@ -31,9 +26,8 @@ Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on on
   </service>
 </jabberd>`,
     dir,
-    logs,
   );
-  const port = acceptAddresses.get("from-node-a")!.port;
+  const port = nodeB.address("accept").port;
   const link = (id: string, kind: "service" | "xdb") =>
     `<${kind} id="${id}"><host>localhost</host>
     <connect link="node"><ip>127.0.0.1</ip><port>${port}</port><secret>farm-secret</secret>
@@ -46,9 +40,8 @@ Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on on
   ${link("xdb-on-b", "xdb")}
 </jabberd>`,
     dir,
-    logs,
   );
-  const c2s = addresses.get("c2s-a")![0];
+  const c2s = nodeA.address("c2s");
   const server = { domain: "localhost", hostname: c2s.hostname, port: c2s.port } as InteropServer;
   try {
     await register(server, "alice", "pass-alice-1");
@@ -68,7 +61,7 @@ Deno.test("Issue 4.2 two nodes joined by a node link serve one domain: c2s on on
       await bob.stop();
     }
   } catch (error) {
-    console.error(logs.join("\n"));
+    console.error([...nodeB.logLines(), ...nodeA.logLines()].join("\n"));
     throw error;
   } finally {
     await nodeA.stop();

@@ -4,16 +4,36 @@
  * that drops mid-stanza without disturbing anyone else.
  */
 import assert from "node:assert/strict";
-import { serverConfig, serverWorld } from "./server_world.ts";
+import { testServer } from "../src/server/_testing.ts";
+import { addUser, login } from "./c2s_world.ts";
+
+/** A whole server on the memory adapters; `sm` holds extra `<sm>` settings. */
+function serverWorld(sm = "") {
+  return testServer(`<jabberd>
+    <service id="c2s">
+      <c2s xmlns="jabberd:config:c2s">
+        <domain>localhost</domain>
+        <listen port="0" address="127.0.0.1"/>
+        <certificate host="localhost" cert="tls.pem" key="tls.key"/>
+        <scram iterations="4096"/>
+      </c2s>
+    </service>
+    <service id="sessions">
+      <host>localhost</host>
+      <sm xmlns="jabberd:config:sm">${sm}</sm>
+    </service>
+    <xdb id="xdb"><host/><kv>data/jabberd.kv</kv></xdb>
+  </jabberd>`);
+}
 
 Deno.test("an admin's announcement to host/announce/online reaches every online session", async () => {
-  const world = await serverWorld(serverConfig("<admin>boss@localhost</admin>"));
+  const world = await serverWorld("<admin>boss@localhost</admin>");
   try {
-    await world.addUser("boss");
-    await world.addUser("bob");
-    const bob = await world.login("bob");
+    await addUser(world, "boss");
+    await addUser(world, "bob");
+    const bob = await login(world, "bob");
     bob.send("<presence/>");
-    const boss = await world.login("boss");
+    const boss = await login(world, "boss");
     boss.send(
       "<message to='localhost/announce/online' id='a1'><body>Maintenance at noon</body></message>",
     );
@@ -25,10 +45,10 @@ Deno.test("an admin's announcement to host/announce/online reaches every online 
 });
 
 Deno.test("a non-admin's announcement is refused with forbidden", async () => {
-  const world = await serverWorld(serverConfig("<admin>boss@localhost</admin>"));
+  const world = await serverWorld("<admin>boss@localhost</admin>");
   try {
-    await world.addUser("mallory");
-    const mallory = await world.login("mallory");
+    await addUser(world, "mallory");
+    const mallory = await login(world, "mallory");
     mallory.send(
       "<message to='localhost/announce/online' id='a2'><body>Free coins</body></message>",
     );
@@ -41,10 +61,10 @@ Deno.test("a non-admin's announcement is refused with forbidden", async () => {
 });
 
 Deno.test("the message of the day arrives with a session's first available presence", async () => {
-  const world = await serverWorld(serverConfig("<motd>Welcome to the team server</motd>"));
+  const world = await serverWorld("<motd>Welcome to the team server</motd>");
   try {
-    await world.addUser("carol");
-    const carol = await world.login("carol");
+    await addUser(world, "carol");
+    const carol = await login(world, "carol");
     carol.send("<presence/>");
     const motd = await carol.next(/Welcome to the team server<\/body>/);
     assert.match(motd, /<message[^>]* from='localhost'/);
@@ -56,9 +76,9 @@ Deno.test("the message of the day arrives with a session's first available prese
 Deno.test("a message accepted for an offline user survives a restart and arrives with delay", async () => {
   const world = await serverWorld();
   try {
-    await world.addUser("alice");
-    await world.addUser("bob");
-    const alice = await world.login("alice");
+    await addUser(world, "alice");
+    await addUser(world, "bob");
+    const alice = await login(world, "alice");
     alice.send(
       "<message to='bob@localhost' type='chat' id='m1'><body>While you were out</body></message>",
     );
@@ -66,9 +86,8 @@ Deno.test("a message accepted for an offline user survives a restart and arrives
     // accepted, and a clean stop must not lose it.
     alice.send("<iq type='get' to='localhost' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
     await alice.next(/<iq[^>]*id='p1'[^>]*\/>/);
-    await world.stop();
-    await world.start();
-    const bob = await world.login("bob");
+    await world.restart();
+    const bob = await login(world, "bob");
     bob.send("<presence/>");
     const got = await bob.next(/While you were out<\/body>.*?<\/message>/s);
     assert.match(got, /from='alice@localhost\/r'/);
@@ -81,12 +100,12 @@ Deno.test("a message accepted for an offline user survives a restart and arrives
 Deno.test("a client that disconnects mid-stanza takes no other session down", async () => {
   const world = await serverWorld();
   try {
-    await world.addUser("alice");
-    await world.addUser("bob");
-    await world.addUser("dave");
-    const alice = await world.login("alice");
-    const bob = await world.login("bob");
-    const dave = await world.login("dave");
+    await addUser(world, "alice");
+    await addUser(world, "bob");
+    await addUser(world, "dave");
+    const alice = await login(world, "alice");
+    const bob = await login(world, "bob");
+    const dave = await login(world, "dave");
     dave.send("<message to='bob@localhost' type='chat'><body>half a sta");
     dave.conn.close();
     await dave.closed();

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { kvModule } from "../modules/xdb/kv.ts";
-import { HOST, xdbWorld } from "../modules/xdb/testing.ts";
+import { testServer } from "../server/_testing.ts";
 import { StanzaError } from "../util/errors.ts";
 import { xml } from "../xml/element.ts";
 import { NS_CREDENTIALS, verifyPlain } from "./credentials.ts";
@@ -14,8 +13,10 @@ import {
   setPassword,
 } from "./store.ts";
 
+const HOST = "example.org";
+
 async function world() {
-  return await xdbWorld([[kvModule, xml("kv", {}, ":memory:")]]);
+  return await testServer(`<jabberd><xdb id="xdb"><host/><kv>:memory:</kv></xdb></jabberd>`);
 }
 
 function condition(expected: string) {

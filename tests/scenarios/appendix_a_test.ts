@@ -7,7 +7,7 @@
  * src/modules/sm/features/subscription_states_test.ts.
  */
 import assert from "node:assert/strict";
-import { parseRoster, stateOfContact } from "../../src/modules/sm/features/roster_store.ts";
+import { parseRoster, stateOfContact } from "../../src/modules/sm/features/roster/store.ts";
 import {
   contactSeesUser,
   INBOUND,
@@ -18,7 +18,7 @@ import {
   stateOf,
   SUBSCRIPTION_TYPES,
   type SubscriptionType,
-} from "../../src/modules/sm/features/subscription_states.ts";
+} from "../../src/modules/sm/features/roster/subscription_states.ts";
 import { type Client, REMOTE, type Scenario, scenario } from "./harness.ts";
 
 type Step = ["user" | "contact", SubscriptionType];

@@ -1,19 +1,12 @@
 /**
- * A tiny world for transcript tests of the session manager (RFC 6121 as conversations): a
- * Router with the real `<sm>` component, an `<xdb>` section on `<kv>:memory:</kv>`, a fake c2s
+ * Transcript tests of the session manager (RFC 6121 as conversations) on the one test world
+ * (`testServer`): the real `<sm>` and an `<xdb>` on `<kv>:memory:</kv>`, a fake c2s
  * that opens sessions and carries stanzas by the route contract (ROUTING.md, "route"), and a
  * fake remote server (`remote.example`) that records what is routed to it and can send stanzas.
  * Tests read "alice sends …; bob receives …". Used by tests only.
  */
 import { createAccount } from "../../src/accounts/store.ts";
-import { memoryAdapters } from "../../src/adapters/memory/mod.ts";
-import { optionReader } from "../../src/config/options.ts";
-import { host } from "../../src/modules/base/host.ts";
-import { smModule } from "../../src/modules/sm/mod.ts";
-import { kvModule } from "../../src/modules/xdb/kv.ts";
-import type { XdbClient } from "../../src/server/module_api.ts";
-import { Section } from "../../src/server/section.ts";
-import { Router } from "../../src/tree/router.ts";
+import { testServer } from "../../src/server/_testing.ts";
 import { NS_ROSTER } from "../../src/util/ns.ts";
 import { parseDocument } from "../../src/xml/document.ts";
 import { type Element, xml } from "../../src/xml/element.ts";
@@ -82,63 +75,19 @@ export interface Client {
 }
 
 export async function scenario(options: { users?: string[] } = {}) {
-  const memory = memoryAdapters({ now: Date.UTC(2024, 4, 17, 8, 30, 5) });
-  const router = new Router({ fallbackLog: () => {} });
-  const sections: Section[] = [];
-  const section = (id: string, kind: "service" | "xdb") => {
-    const made = new Section({
-      id,
-      kind,
-      router,
-      adapters: memory.adapters,
-      configDir: "/etc/jabberd",
-      options: optionReader,
-    });
-    sections.push(made);
-    return made;
-  };
-
-  const xdbSection = section("xdb", "xdb");
-  await xdbSection.load(host, xml("host"));
-  await xdbSection.load(kvModule, xml("kv", {}, ":memory:"));
-
-  const sm = section("sessions", "service");
-  await sm.load(host, xml("host", {}, HOST));
-  await sm.load(smModule, stanza(`<sm xmlns="jabberd:config:sm"/>`));
-
-  // A service section whose module hands out api.xdb: accounts are made and rosters read here.
-  let xdb!: XdbClient;
-  await section("admin", "service").load({
-    element: "test",
-    sections: ["service"],
-    register(api) {
-      xdb = api.xdb;
-    },
-  }, xml("test"));
-
-  /** Every packet that reached the fake c2s or the remote server: to wait for quiet. */
-  let traffic = 0;
-  const inboxes = new Map<string, Element[]>();
-  const ended = new Set<string>();
-  const opened = new Map<string, string>();
-  router.addInstance("c2s").add("deliver", (packet) => {
-    traffic++;
-    const route = packet.element;
-    const connection = route.attrs.to ?? "";
-    if (route.attrs.type === "session") opened.set(connection, route.attrs.from ?? "");
-    else if (route.attrs.type === "error") ended.add(connection);
-    else if (route.elements[0]) inboxes.get(connection)?.push(route.elements[0]);
-    return "done";
-  });
-
+  const world = await testServer(
+    `<jabberd>
+      <service id="sessions"><host>${HOST}</host><sm xmlns="jabberd:config:sm"/></service>
+      <xdb id="xdb"><host/><kv>:memory:</kv></xdb>
+    </jabberd>`,
+    { memory: { now: Date.UTC(2024, 4, 17, 8, 30, 5) } },
+  );
+  const { router, xdb } = world;
+  /** What reached the fake c2s: session replies, stanzas for clients, ended sessions. */
+  const toC2s = world.collect("c2s");
   /** What the remote server received. */
-  const remoteInbox: Element[] = [];
-  router.addInstance("remote").add("deliver", (packet) => {
-    traffic++;
-    remoteInbox.push(packet.element);
-    return "done";
-  });
-  router.tree.insert("normal", REMOTE, "remote");
+  const remoteInbox = world.collect("remote", [REMOTE]);
+  let remoteTaken = 0;
 
   /** Waits until the tree is idle and nothing reached c2s or the remote server for a while. */
   const settle = async () => {
@@ -147,6 +96,7 @@ export async function scenario(options: { users?: string[] } = {}) {
     for (let turn = 0; turn < 500 && quiet < 4; turn++) {
       await router.idle();
       await new Promise((resolve) => setTimeout(resolve, 0));
+      const traffic = toC2s.length + remoteInbox.length;
       if (traffic === seen) quiet++;
       else {
         quiet = 0;
@@ -159,13 +109,21 @@ export async function scenario(options: { users?: string[] } = {}) {
   /** Opens a connection and binds `full` (user@host/resource) through the route contract. */
   const login = async (full: string): Promise<Client> => {
     const connection = `c2s/${++connections}`;
-    const inbox: Element[] = [];
-    inboxes.set(connection, inbox);
+    const routes = () =>
+      toC2s.map((packet) => packet.element).filter((r) => r.attrs.to === connection);
     router.deliver(xml("route", { type: "session", to: full, from: connection }));
     await settle();
-    const jid = opened.get(connection);
+    const jid = routes().find((route) => route.attrs.type === "session")?.attrs.from;
     if (jid === undefined) throw new Error(`The session manager did not open ${full}`);
-    const take = () => inbox.splice(0, inbox.length);
+    let taken = 0;
+    const take = () => {
+      const stanzas = routes().filter((route) =>
+        route.attrs.type !== "session" && route.attrs.type !== "error" && route.elements[0]
+      );
+      const fresh = stanzas.slice(taken).map((route) => route.elements[0]);
+      taken = stanzas.length;
+      return fresh;
+    };
     return {
       jid,
       connection,
@@ -178,7 +136,7 @@ export async function scenario(options: { users?: string[] } = {}) {
       take: () => take().map(line),
       takeElements: take,
       get ended() {
-        return ended.has(connection);
+        return routes().some((route) => route.attrs.type === "error");
       },
       async close() {
         router.deliver(xml("route", { type: "error", to: jid, from: connection }));
@@ -194,8 +152,11 @@ export async function scenario(options: { users?: string[] } = {}) {
   };
 
   /** What the remote server received since the last call, as lines with the recipient. */
-  const remoteTakes = (): string[] =>
-    remoteInbox.splice(0, remoteInbox.length).map((el) => `${line(el)} to ${el.attrs.to}`);
+  const remoteTakes = (): string[] => {
+    const fresh = remoteInbox.slice(remoteTaken).map((packet) => packet.element);
+    remoteTaken = remoteInbox.length;
+    return fresh.map((el) => `${line(el)} to ${el.attrs.to}`);
+  };
 
   /** The stored roster of a user (`jabber:iq:roster`), as it lies in XDB. */
   const storedRoster = async (bare: string) => await xdb.get(bare, NS_ROSTER);
@@ -203,10 +164,6 @@ export async function scenario(options: { users?: string[] } = {}) {
   for (const user of options.users ?? []) {
     await createAccount(xdb, user, "secret", { iterations: 1 });
   }
-
-  const stop = async () => {
-    for (const made of sections.reverse()) await made.stop();
-  };
 
   return {
     router,
@@ -216,7 +173,7 @@ export async function scenario(options: { users?: string[] } = {}) {
     remoteSends,
     remoteTakes,
     storedRoster,
-    stop,
+    stop: () => world.stop(),
   };
 }
 

@@ -12,7 +12,7 @@
  * node link): a newer one replaces it (`<conflict>replace</conflict>`, the default; Prosody does
  * the same) or is refused (`refuse`).
  */
-import type { Address, Connection, ServerTlsOptions } from "../../adapters/types.ts";
+import type { Connection, ServerTlsOptions } from "../../adapters/types.ts";
 import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
 import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
@@ -23,9 +23,6 @@ import type { Outbox } from "./link/outbox.ts";
 import { StreamLink } from "./link/stream_link.ts";
 import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
 import { type LinkConfig, linkConfigOf, readLinkConfig, sectionOutbox } from "./link_config.ts";
-
-/** The address each `<accept>` listens on, by section id (tests and status pages read it). */
-export const acceptAddresses = new Map<string, Address>();
 
 export const accept: ModuleDefinition = {
   element: "accept",
@@ -41,13 +38,12 @@ export const accept: ModuleDefinition = {
       { hostname: config.ip, port: config.port, tls },
       (conn) => listener.connection(conn),
     );
-    acceptAddresses.set(api.id, bound.address);
+    api.publishAddress({ name: "accept", ...bound.address });
     api.log.info(
       `accept: listening on ${bound.address.hostname}:${bound.address.port}` +
         ` (${config.mode === "node" ? "node link" : "components"}${tls ? ", direct TLS" : ""})`,
     );
     api.onUnload(async () => {
-      acceptAddresses.delete(api.id);
       await bound.close();
       listener.stop();
     });

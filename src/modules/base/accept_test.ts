@@ -2,12 +2,13 @@
 import assert from "node:assert/strict";
 import { memoryAdapters } from "../../adapters/memory/mod.ts";
 import type { ModuleDefinition, ValidationContext } from "../../server/module_api.ts";
+import { testServer } from "../../server/_testing.ts";
 import { Section } from "../../server/section.ts";
 import type { Packet } from "../../tree/packet.ts";
 import { Router } from "../../tree/router.ts";
 import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
 import { type Element, xml } from "../../xml/element.ts";
-import { accept, acceptAddresses } from "./accept.ts";
+import { accept } from "./accept.ts";
 import { backoffDelay, connect } from "./connect.ts";
 import { host } from "./host.ts";
 import { handshakeDigest } from "./link/handshake.ts";
@@ -31,39 +32,15 @@ const recorder = (seen: Packet[], hostName: string): ModuleDefinition => ({
 });
 
 async function world() {
-  const memory = memoryAdapters();
-  const logs: string[] = [];
-  const router = new Router({ fallbackLog: (packet) => logs.push(packet.element.text()) });
-  const users: Packet[] = [];
-  const usersSection = new Section({
-    id: "sm",
-    kind: "service",
-    router,
-    adapters: memory.adapters,
-    configDir: ".",
-  });
-  await usersSection.load(recorder(users, "example.org"), xml("recorder"));
-  const bot = new Section({
-    id: "bot.example.org",
-    kind: "service",
-    router,
-    adapters: memory.adapters,
-    configDir: ".",
-  });
-  await bot.load(host, xml("host", {}, "*.bot.example.org"));
-  await bot.load(
-    accept,
-    xml(
-      "accept",
-      {},
-      xml("ip", {}, "127.0.0.1"),
-      xml("port", {}, "0"),
-      xml("secret", {}, "s3cret"),
-      xml("queue", { max: "3", age: "30s" }),
-    ),
-  );
-  const port = acceptAddresses.get("bot.example.org")!.port;
-  return { ...memory, router, users, bot, usersSection, logs, port };
+  const world = await testServer(`<jabberd>
+    <service id="bot.example.org">
+      <host>*.bot.example.org</host>
+      <accept><ip>127.0.0.1</ip><port>0</port><secret>s3cret</secret><queue max="3" age="30s"/></accept>
+    </service>
+  </jabberd>`);
+  const users = world.collect("sm", ["example.org"]);
+  const bot = world.server.sections().find((section) => section.id === "bot.example.org")!;
+  return { ...world.memory, router: world.router, users, bot, port: world.address("accept").port };
 }
 
 /** A hand-driven component on the memory net. */
@@ -293,16 +270,18 @@ Deno.test("accept.validate() and connect.validate() explain every mistake", () =
     context,
   );
   assert.deepEqual(found, [
-    '<accept> link="mesh" is unknown; write link="node" or leave it out',
-    "<port> must be a port number from 0 to 65535",
-    '<queue max> must be a whole number of at least 1, not "0"',
-    '<conflict> is "replace" (a new connection replaces the live one) or "refuse"',
-    "<accept> has no setting <bogus>; it takes ip, port, secret, timeout, queue, tls, conflict",
+    'Option "link" of <accept> is invalid: "mesh" is not known here; write component or node',
+    'Option "port" of <accept> is invalid: 99999 is out of range; write a port number from 0 ' +
+    "to 65535",
     "<accept> needs a <secret> shared with the other side",
+    'Option "max" of <queue> is invalid: 0 is too small; write 1 or more',
+    'Option "conflict" of <accept> is invalid: "x" is not known here; write replace or refuse',
+    "<accept> has no setting <bogus>; its settings are link, ip, port, secret, timeout, queue, " +
+    "tls and conflict",
   ]);
   found.length = 0;
   connect.validate?.(xml("connect", {}, xml("secret", {}, "x"), xml("timeout", {}, "30")), context);
   assert.equal(found.length, 2);
-  assert.match(found[0], /needs a unit/);
-  assert.match(found[1], /needs the <ip>/);
+  assert.match(found[0], /needs the <ip>/);
+  assert.match(found[1], /needs a unit/);
 });

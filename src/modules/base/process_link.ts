@@ -1,6 +1,6 @@
 /**
- * A child process that speaks an XML stream over its stdin/stdout, supervised (DESIGN "Processes,
- * threads, nodes"; the `<exec>` and `<fork>` base modules): started through the process adapter,
+ * A child process that speaks an XML stream over its stdin/stdout, supervised
+ * (docs/architecture.md "Processes, threads, nodes"; the `<exec>` and `<fork>` base modules): started through the process adapter,
  * its stderr logged line by line, restarted with exponential backoff when it exits, stopped
  * (killed) when it floods or writes XML that is not well-formed. Packets for it while it is down
  * wait in the link queue (bounded) and are delivered after the restart or bounced.

@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { type Element, xml } from "../../xml/element.ts";
 import { formatModule } from "./format.ts";
-import { stderrModule } from "./stderr.ts";
-import { stdoutModule } from "./stdout.ts";
-import { logSection } from "./testing.ts";
+import { logSection } from "./_testing.ts";
 
 function problemsOf(element: Element): string[] {
   const problems: string[] = [];
@@ -17,23 +15,18 @@ function problemsOf(element: Element): string[] {
 }
 
 Deno.test("<format> gives every sink of the section its template", async () => {
-  const { memory, log, section } = await logSection([
-    [formatModule, xml("format", {}, "%d: [%t] (%h): %s")],
-    [stderrModule, xml("stderr")],
-    [stdoutModule, xml("stdout")],
-  ]);
+  const { memory, log, stop } = await logSection(
+    `<format>%d: [%t] (%h): %s</format><stderr/><stdout/>`,
+  );
   log("alert", "cannot bind port 5222", "example.org");
   const line = "2024-05-17T08:30:05.000Z: [alert] (example.org): cannot bind port 5222\n";
   assert.deepEqual(memory.output.stderr, [line]);
   assert.deepEqual(memory.output.stdout, [line]);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("<format> takes the date from the section clock", async () => {
-  const { memory, log, section } = await logSection([
-    [formatModule, xml("format", {}, "%d %s")],
-    [stderrModule, xml("stderr")],
-  ]);
+  const { memory, log, stop } = await logSection(`<format>%d %s</format><stderr/>`);
   log("info", "a");
   memory.clock.advance(61_000);
   log("info", "b");
@@ -41,7 +34,7 @@ Deno.test("<format> takes the date from the section clock", async () => {
     "2024-05-17T08:30:05.000Z a\n",
     "2024-05-17T08:31:06.000Z b\n",
   ]);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("formatModule.validate() refuses an unknown field and an empty template", () => {

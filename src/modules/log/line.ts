@@ -1,5 +1,5 @@
 /**
- * What every log sink shares (jabberd 1.4's log sections, DESIGN "Base modules"): the `%d %h %t
+ * What every log sink shares (jabberd 1.4's log sections, docs/architecture.md "Base modules"): the `%d %h %t
  * %s` line template, how a sink gets a packet's line, and how it joins the section's chain.
  *
  * How the modules of one `<log>` section cooperate, without importing each other:

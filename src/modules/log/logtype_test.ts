@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { type Element, xml } from "../../xml/element.ts";
 import { acceptedTypes, logtypeModule } from "./logtype.ts";
-import { stderrModule } from "./stderr.ts";
-import { logSection } from "./testing.ts";
+import { logSection } from "./_testing.ts";
 
 function problemsOf(element: Element): string[] {
   const problems: string[] = [];
@@ -18,12 +17,9 @@ function problemsOf(element: Element): string[] {
 const ALL = ["debug", "info", "notice", "warn", "error", "alert"];
 
 async function written(...logtypes: Element[]): Promise<string[]> {
-  const { memory, log, section } = await logSection([
-    ...logtypes.map((element) => [logtypeModule, element] as [typeof logtypeModule, Element]),
-    [stderrModule, xml("stderr")],
-  ]);
+  const { memory, log, stop } = await logSection(`${logtypes.join("")}<stderr/>`);
   for (const type of ALL) log(type, "x");
-  await section.stop();
+  await stop();
   return memory.output.stderr.map((line) => line.split(" ")[2]);
 }
 
@@ -52,15 +48,12 @@ Deno.test("an empty <logtype/> takes every level", async () => {
 });
 
 Deno.test("<logtype> answers skip: a filtered line does not reach the section's sinks", async () => {
-  const { memory, log, section, fallback } = await logSection([
-    [logtypeModule, xml("logtype", {}, "error")],
-    [stderrModule, xml("stderr")],
-  ]);
+  const { memory, log, stop, fallback } = await logSection(`<logtype>error</logtype><stderr/>`);
   log("debug", "noise");
   assert.deepEqual(memory.output.stderr, []);
   // The filter's skip settles a log packet: the fallback (stderr) does not get it either.
   assert.equal(fallback.length, 0);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("acceptedTypes() reads a list separated by spaces or commas", () => {

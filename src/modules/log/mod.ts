@@ -1,5 +1,5 @@
 /**
- * The `<log>` section's modules (jabberd 1.4's log sections, DESIGN "Base modules"): `<format>`,
+ * The `<log>` section's modules (jabberd 1.4's log sections, docs/architecture.md "Base modules"): `<format>`,
  * `<logtype>` and the sinks `<stderr/>`, `<stdout/>`, `<file>`, `<to>`, `<syslog>`. How they
  * cooperate is described in line.ts.
  */

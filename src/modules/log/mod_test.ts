@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
-import { xml } from "../../xml/element.ts";
-import { fileModule, formatModule, logModules, logtypeModule, stderrModule } from "./mod.ts";
-import { logSection } from "./testing.ts";
+import { logModules } from "./mod.ts";
+import { logSection } from "./_testing.ts";
 
 Deno.test("jabberd 1.4's elogger section writes alerts to error.log and stderr only", async () => {
-  // <log id="elogger"><host/><logtype>alert</logtype><format>%d: [%t] (%h): %s</format>
-  //   <file>error.log</file><stderr/></log>
-  const { memory, log, section } = await logSection([
-    [logtypeModule, xml("logtype", {}, "alert")],
-    [formatModule, xml("format", {}, "%d: [%t] (%h): %s")],
-    [fileModule, xml("file", {}, "error.log")],
-    [stderrModule, xml("stderr")],
-  ]);
+  const { memory, log, stop } = await logSection(
+    `<logtype>alert</logtype><format>%d: [%t] (%h): %s</format><file>error.log</file><stderr/>`,
+  );
   log("notice", "started");
   log("alert", "cannot bind 0.0.0.0:5222", "example.org");
-  await section.stop();
+  await stop();
   const line = "2024-05-17T08:30:05.000Z: [alert] (example.org): cannot bind 0.0.0.0:5222\n";
   assert.equal(memory.files.files.get("/etc/jabberd/error.log"), line);
   assert.deepEqual(memory.output.stderr, [line]);

@@ -1,30 +1,26 @@
 import assert from "node:assert/strict";
 import type { ValidationContext } from "../../server/module_api.ts";
 import { xml } from "../../xml/element.ts";
-import { stderrModule } from "./stderr.ts";
-import { logSection } from "./testing.ts";
+import { logSection } from "./_testing.ts";
 import { BURST, toModule, WINDOW_MS } from "./to.ts";
 
 Deno.test("<to> sends each line as a chat message from the section id", async () => {
-  const { delivered, log, section, fallback } = await logSection([
-    [toModule, xml("to", {}, "admin@example.org")],
-  ]);
+  const { delivered, log, stop, fallback } = await logSection(`<to>admin@example.org</to>`);
   log("alert", "disk full", "example.org");
   assert.equal(delivered.length, 1);
   assert.equal(
-    delivered[0].toString(),
+    delivered[0].element.toString(),
     "<message to='admin@example.org' from='elogger' type='chat'>" +
       "<body>2024-05-17T08:30:05.000Z example.org alert disk full</body></message>",
   );
   assert.deepEqual(fallback, []);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("<to> takes the bounce of its message silently: no log line about a log line", async () => {
-  const { router, log, section, fallback, memory } = await logSection([
-    [toModule, xml("to", {}, "admin@slow.example.org")],
-    [stderrModule, xml("stderr")],
-  ]);
+  const { router, log, stop, fallback, memory } = await logSection(
+    `<to>admin@slow.example.org</to><stderr/>`,
+  );
   // A service that fails later: the bounce comes back after the delivery has returned.
   const received: string[] = [];
   router.addInstance("slow").add("deliver", async (packet) => {
@@ -39,14 +35,13 @@ Deno.test("<to> takes the bounce of its message silently: no log line about a lo
   assert.deepEqual(received, ["2024-05-17T08:30:05.000Z example.org warn first"]);
   assert.deepEqual(fallback, [], "no report of a dropped bounce");
   assert.deepEqual(memory.output.stderr, ["2024-05-17T08:30:05.000Z example.org warn first\n"]);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("<to> does not send a line logged while it is delivering a line", async () => {
-  const { router, log, section, memory } = await logSection([
-    [toModule, xml("to", {}, "admin@chatty.example.org")],
-    [stderrModule, xml("stderr")],
-  ]);
+  const { router, log, stop, memory } = await logSection(
+    `<to>admin@chatty.example.org</to><stderr/>`,
+  );
   // A service that logs about every message it handles: without the guard this never ends.
   const seen: string[] = [];
   router.addInstance("chatty").add("deliver", (packet) => {
@@ -62,20 +57,21 @@ Deno.test("<to> does not send a line logged while it is delivering a line", asyn
     "2024-05-17T08:30:05.000Z chatty.example.org info got a message\n",
     "2024-05-17T08:30:05.000Z example.org warn one\n",
   ]);
-  await section.stop();
+  await stop();
 });
 
 Deno.test("<to> sends at most BURST messages per window and counts the rest", async () => {
-  const { delivered, log, memory, section } = await logSection([
-    [toModule, xml("to", {}, "admin@example.org")],
-  ]);
+  const { delivered, log, memory, stop } = await logSection(`<to>admin@example.org</to>`);
   for (let i = 0; i < BURST + 5; i++) log("info", `line ${i}`);
   assert.equal(delivered.length, BURST);
   memory.clock.advance(WINDOW_MS);
   log("info", "later");
   assert.equal(delivered.length, BURST + 1);
-  assert.match(delivered[BURST].getChildText("body")!, /^\(5 earlier lines not sent\) .* later$/);
-  await section.stop();
+  assert.match(
+    delivered[BURST].element.getChildText("body")!,
+    /^\(5 earlier lines not sent\) .* later$/,
+  );
+  await stop();
 });
 
 Deno.test("toModule.validate() refuses a missing or malformed address", () => {
