@@ -4,7 +4,6 @@
  * (issue 4: with it, routing keeps at least 90% of the rate).
  */
 import { memoryAdapters } from "../src/adapters/memory/mod.ts";
-import { optionReader } from "../src/config/options.ts";
 import { load } from "../src/modules/base/load.ts";
 import { Section } from "../src/server/section.ts";
 import { Router } from "../src/tree/router.ts";
@@ -41,8 +40,7 @@ export async function benchRoutingWorker(): Promise<RoutingWorkerRow[]> {
   const { adapters } = memoryAdapters();
   const router = new Router();
   const configDir = new URL(".", import.meta.url).pathname.slice(0, -1);
-  const section = (id: string) =>
-    new Section({ id, kind: "service", router, adapters, configDir, options: optionReader });
+  const section = (id: string) => new Section({ id, kind: "service", router, adapters, configDir });
   const a = section("a");
   await a.load({
     element: "a",

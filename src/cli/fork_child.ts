@@ -4,7 +4,6 @@
  * from the parent go into the tree, and everything the module sends that is not for its own
  * hosts (replies, xdb requests, log lines) goes back to the parent, with hop counts.
  */
-import { optionReader } from "../config/options.ts";
 import { loadModuleDefinition, validateModule } from "../modules/base/worker/definition.ts";
 import { StreamLink } from "../modules/base/link/stream_link.ts";
 import {
@@ -71,7 +70,6 @@ export async function runForkChild(
     router,
     adapters,
     configDir: flag("dir") || ".",
-    options: optionReader,
   });
   try {
     const element = parseFragment(flag("element") || "<fork/>");

@@ -5,7 +5,7 @@
  * says why. A listener that cannot bind stops the start with exit code 1 unless `--keep-going`.
  */
 import type { Adapters } from "../adapters/types.ts";
-import { formatProblem, optionReader } from "../config/mod.ts";
+import { formatProblem } from "../config/mod.ts";
 import { ListenError, Server } from "../server/server.ts";
 import { Element } from "../xml/element.ts";
 import { NAME, VERSION } from "../version.ts";
@@ -46,7 +46,7 @@ export async function runStart(
     );
     return 1;
   }
-  const server = new Server({ adapters, options: optionReader, keepGoing });
+  const server = new Server({ adapters, keepGoing });
   const log = (type: string, text: string) =>
     server.router.deliver(new Element("log", { type, from: "jabberd" }, [text]));
   try {

@@ -6,7 +6,7 @@
  */
 import type { Adapters } from "../adapters/types.ts";
 import { DEFAULT_ITERATIONS } from "../accounts/credentials.ts";
-import { type Config, formatProblem, optionReader } from "../config/mod.ts";
+import { type Config, formatProblem } from "../config/mod.ts";
 import type { XdbClient } from "../server/module_api.ts";
 import { Server } from "../server/server.ts";
 import { patternCovers } from "../tree/delivery_tree.ts";
@@ -48,7 +48,7 @@ export async function openStorage(
   }
   const config = source.config;
   let xdb: XdbClient | undefined;
-  const server = new Server({ adapters, options: optionReader });
+  const server = new Server({ adapters });
   await server.start({
     file: config.file,
     sections: [

@@ -3,7 +3,7 @@
  * what it really registers, and prints the resulting tree: kind → host → instances → handlers.
  */
 import type { Adapters } from "../adapters/types.ts";
-import { formatProblem, optionReader } from "../config/mod.ts";
+import { formatProblem } from "../config/mod.ts";
 import { Server } from "../server/server.ts";
 import { UPLINK } from "../tree/delivery_tree.ts";
 import { PACKET_KINDS } from "../tree/packet.ts";
@@ -20,7 +20,7 @@ export async function runTree(
     for (const problem of errors) adapters.stderr(formatProblem(problem) + "\n");
     return 1;
   }
-  const server = new Server({ adapters: dry, options: optionReader, fallbackLog: () => {} });
+  const server = new Server({ adapters: dry, fallbackLog: () => {} });
   await server.start(config);
   adapters.stdout(describeTree(server));
   await server.stop();

@@ -16,7 +16,6 @@ export {
   validateConfig,
   type ValidationResult,
 } from "./validate.ts";
-export { optionReader } from "./options.ts";
 export { parseDuration, parseSize } from "./units.ts";
 export { type EnvReader, substitute, substituteTree } from "./substitute.ts";
 export { DEFAULT_CONFIG, DEFAULT_CONFIG_PATH } from "./default_config.ts";

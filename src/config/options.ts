@@ -14,19 +14,9 @@
  * the attribute wins). Repeated values (`list`) and settings with their own attributes (a nested
  * `options`, such as `<queue max age/>`) are child elements only.
  */
-import type { OptionReader, ValidationContext } from "../server/module_api.ts";
+import type { ValidationContext } from "../server/module_api.ts";
 import { Element } from "../xml/element.ts";
-import {
-  and,
-  boolean,
-  duration,
-  integer,
-  onlyChild,
-  type Option,
-  type Sink,
-  size,
-  string,
-} from "./option_kinds.ts";
+import { and, onlyChild, type Option, type Sink } from "./option_kinds.ts";
 
 export {
   type AmountSettings,
@@ -202,19 +192,4 @@ export interface ListSettings {
 /** Repeated child elements of one kind: `list(string())`, or `list(options({ … }))`. */
 export function list<T>(item: Option<T>, settings: ListSettings = {}): List<Exclude<T, undefined>> {
   return new List(item as Option<Exclude<T, undefined>>, settings);
-}
-
-/**
- * The getters modules used before schemas, over the same kinds and sentences.
- * @deprecated Declare the settings with `options({ … })` and use `.validate` and `.read`; this
- * stays until the callers that still pass it to `Section` and `Server` have dropped it.
- */
-export function optionReader(element: Element): OptionReader {
-  return {
-    string: (name, fallback) => string(fallback).take(element, name, THROW),
-    integer: (name, fallback) => integer(fallback).take(element, name, THROW),
-    boolean: (name, fallback) => boolean(fallback).take(element, name, THROW),
-    duration: (name, fallback) => duration(fallback).take(element, name, THROW),
-    size: (name, fallback) => size(fallback).take(element, name, THROW),
-  };
 }

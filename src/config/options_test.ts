@@ -7,7 +7,6 @@ import {
   integer,
   list,
   oneOf,
-  optionReader,
   options,
   port,
   size,
@@ -267,14 +266,4 @@ Deno.test("OptionsSettings.others accepts names other code reads, and lists them
   assert.deepEqual(check(options({}), xml("null", { a: "1" })).problems, [
     '<null>: <null> has no attribute "a"; it takes no settings',
   ]);
-});
-
-Deno.test("optionReader() reads single options with the same kinds and sentences", () => {
-  const reader = optionReader(xml("cache", { port: "52x" }, xml("timeout", {}, "5m")));
-  assert.equal(reader.duration("timeout"), 300_000);
-  assert.equal(reader.string("name", "x"), "x");
-  assert.throws(() => reader.integer("port"), {
-    message: 'Option "port" of <cache> is invalid: "52x" is not a whole number; ' +
-      "write digits such as 1",
-  });
 });

@@ -12,7 +12,7 @@ import {
 } from "../adapters/memory/mod.ts";
 import { testCertificates } from "../adapters/net_conformance.ts";
 import type { Adapters, Connection, ConnectOptions } from "../adapters/types.ts";
-import { type Config, formatProblem, loadConfigText, optionReader } from "../config/mod.ts";
+import { type Config, formatProblem, loadConfigText } from "../config/mod.ts";
 import { builtinModules } from "../modules/mod.ts";
 import type { Packet, PacketKind } from "../tree/packet.ts";
 import type { Router } from "../tree/router.ts";
@@ -114,7 +114,6 @@ export class TestServer implements AsyncDisposable {
     if (this.#server) return;
     const server = new Server({
       adapters: this.adapters,
-      options: optionReader,
       fallbackLog: (packet) => this.fallback.push(packet),
       xdbTimeoutMs: this.#xdbTimeoutMs,
     });

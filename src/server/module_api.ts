@@ -87,22 +87,6 @@ export interface Timers {
   now(): number;
 }
 
-/**
- * Typed reads of one option at a time, as modules read their settings before schemas.
- * @deprecated Declare the settings with `options({ … })` from src/config/options.ts, check them
- * with `.validate(element, context)` and read them with `.read(api.config)`. This stays only
- * until the callers that still pass `optionReader` to `Section` and `Server` have dropped it.
- */
-export interface OptionReader {
-  string(name: string, fallback?: string): string | undefined;
-  integer(name: string, fallback?: number): number | undefined;
-  boolean(name: string, fallback?: boolean): boolean | undefined;
-  /** Milliseconds, from `30s`, `5m`, `1h`, `250ms`, `2d`. */
-  duration(name: string, fallback?: number): number | undefined;
-  /** Bytes, from `256KiB`, `10MiB`, `1GiB`, `512B`, `1kB` (SI units are 1000). */
-  size(name: string, fallback?: number): number | undefined;
-}
-
 export interface ModuleApi {
   /** The section's id; it is also a routable host. */
   readonly id: string;

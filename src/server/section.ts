@@ -17,7 +17,6 @@ import {
   type LogLevel,
   type ModuleApi,
   type ModuleDefinition,
-  type OptionReader,
   type SectionKind,
   SERVER_STOPPING,
   type Timers,
@@ -39,11 +38,6 @@ export interface SectionOptions {
   adapters: Adapters;
   /** The folder of the config file that declared the section. */
   configDir: string;
-  /**
-   * Not used: modules read their settings with `options({ … })` schemas (src/config/options.ts).
-   * @deprecated Stop passing it; it goes once no caller does.
-   */
-  options?: (element: Element) => OptionReader;
   /** How long an XDB request waits for its reply (default 10 s). */
   xdbTimeoutMs?: number;
 }

@@ -15,7 +15,6 @@ import {
   type ListenerAddress,
   type LogLevel,
   type ModuleDefinition,
-  type OptionReader,
   type SectionKind,
   STOPPING_TIMEOUT_MS,
 } from "./module_api.ts";
@@ -37,8 +36,6 @@ export interface ServerPlan {
 
 export interface ServerOptions {
   adapters: Adapters;
-  /** Typed option reader for a module's element (from `src/config`). */
-  options?: (element: Element) => OptionReader;
   /** Where log packets go that no log section takes (default: standard error). */
   fallbackLog?: (packet: Packet) => void;
   xdbTimeoutMs?: number;
@@ -182,7 +179,6 @@ export class Server {
       router: this.router,
       adapters: this.#options.adapters,
       configDir: dirname(this.#file),
-      options: this.#options.options,
       xdbTimeoutMs: this.#options.xdbTimeoutMs,
     });
     this.#running.set(plan.id, { plan, section, text: plan.element.toString() });

@@ -7,7 +7,6 @@ import type { Adapters } from "../../adapters/types.ts";
 import { Received, testCertificates } from "../../adapters/net_conformance.ts";
 import { createAccount } from "../../accounts/store.ts";
 import { hmac, saltedPassword, scramKeys, xor } from "../../accounts/credentials.ts";
-import { optionReader } from "../../config/options.ts";
 import type { XdbClient } from "../../server/module_api.ts";
 import { Section } from "../../server/section.ts";
 import { Router } from "../../tree/router.ts";
@@ -38,7 +37,6 @@ export async function c2sWorld(config: Element, options: C2sWorldOptions = {}) {
     router,
     adapters: options.adapters ?? memory.adapters,
     configDir: options.configDir ?? "/etc/jabberd",
-    options: optionReader,
   };
   const xdbSection = new Section({ id: "xdb", kind: "xdb", ...base });
   router.tree.insert("xdb", DOMAIN, "xdb");

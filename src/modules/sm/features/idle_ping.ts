@@ -4,7 +4,7 @@
  * no stanza from it (any stanza counts, an error reply too). `interval="0"` turns that off.
  * Answering pings is ping.ts.
  */
-import { optionReader } from "../../../config/options.ts";
+import { duration, options } from "../../../config/options.ts";
 import type { TimerId } from "../../../adapters/types.ts";
 import { StanzaError } from "../../../util/errors.ts";
 import { MinHeap } from "../../../util/min_heap.ts";
@@ -34,30 +34,17 @@ interface Due {
  */
 type DueQueue = MinHeap<Due>;
 
+/** `<ping interval timeout/>` in `<sm>`; a duration of 0 turns idle pinging off. */
+const PING = options({ interval: duration(300_000), timeout: duration(60_000) });
+
 export const idlePing: SmFeature = {
   name: "idle-ping",
   settings: ["ping"],
   validate(setting, context) {
-    for (const name of Object.keys(setting.attrs)) {
-      if (name !== "interval" && name !== "timeout") {
-        context.problem(setting, `<ping> takes interval and timeout, not "${name}"`);
-      }
-    }
-    for (const name of ["interval", "timeout"]) {
-      const value = setting.attrs[name];
-      if (value === undefined || value === "0") continue;
-      try {
-        optionReader(setting).duration(name);
-      } catch (error) {
-        context.problem(setting, (error as Error).message);
-      }
-    }
+    PING.validate(setting, context);
   },
   register(sm: SmApi) {
-    const settings = sm.api.config.getChild("ping");
-    const options = settings ? optionReader(settings) : undefined;
-    const interval = options?.duration("interval", 300_000) ?? 300_000;
-    const timeout = options?.duration("timeout", 60_000) ?? 60_000;
+    const { interval, timeout } = PING.read(sm.api.config.getChild("ping"));
     const timer = sm.api.timer;
     if (interval <= 0) return;
 
