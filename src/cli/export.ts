@@ -7,7 +7,7 @@ import { exportUser } from "../accounts/portable.ts";
 import { listAccounts } from "../accounts/store.ts";
 import { hostEnd, hostStart, pieHead, pieTail, userElement } from "../accounts/xep0227.ts";
 import { JID } from "../util/jid.ts";
-import type { CliContext } from "./mod.ts";
+import type { CliContext } from "./context.ts";
 import { openStorage } from "./storage.ts";
 
 /** Users serialized per write: bounded memory, few file appends. */

@@ -18,7 +18,7 @@ import { UPLINK } from "../tree/delivery_tree.ts";
 import { PACKET_KINDS } from "../tree/packet.ts";
 import { Router } from "../tree/router.ts";
 import { parseFragment } from "../xml/stream_parser.ts";
-import type { CliContext } from "./mod.ts";
+import type { CliContext } from "./context.ts";
 
 const PARENT = "jabberd-parent";
 

@@ -10,7 +10,7 @@
 import { listAccounts } from "../accounts/store.ts";
 import { accountJid, credentialsOf, importUser } from "../accounts/portable.ts";
 import { type PieUser, readPie } from "../accounts/xep0227.ts";
-import type { CliContext } from "./mod.ts";
+import type { CliContext } from "./context.ts";
 import { ProgressBar } from "./progress.ts";
 import { openStorage, type Storage } from "./storage.ts";
 

@@ -3,6 +3,7 @@
  * passes the Deno adapters in, tests pass the memory ones.
  */
 import type { Adapters } from "../adapters/types.ts";
+import type { CliContext } from "./context.ts";
 import { NAME, VERSION } from "../version.ts";
 import { parseArgs } from "./args.ts";
 import { runCheck } from "./check.ts";
@@ -10,31 +11,12 @@ import { runExport } from "./export.ts";
 import { runForkChild } from "./fork_child.ts";
 import { COMMAND_HELP, USAGE } from "./help.ts";
 import { runImport } from "./import.ts";
-import { type ProcessControl, runProcessCommand } from "./pidfile.ts";
-import { runStart, type StartHooks } from "./start.ts";
+import { runProcessCommand } from "./pidfile.ts";
+import { runStart } from "./start.ts";
 import { runTree } from "./tree.ts";
 import { runUser } from "./user.ts";
 
-export interface CliContext {
-  adapters: Adapters;
-  /** Adapters with no side effects, for `tree` (it builds the real tree without real I/O). */
-  dryAdapters: () => Adapters;
-  /** For `start`: called once the server runs, with a function that stops it. */
-  start?: StartHooks;
-  /**
-   * Reads standard input up to the first line break or its end (`user add|passwd` without
-   * `--password`). Absent: the password must come from `--password`.
-   */
-  readStdinLine?: () => Promise<string>;
-  /** True when standard input is a terminal (then `user add` prompts for the password). */
-  stdinIsTerminal?: boolean;
-  /** True when standard error is a terminal (then `import` draws a progress bar). */
-  stderrIsTerminal?: boolean;
-  /** Streams standard input in chunks, then calls `onEnd` (the hidden `fork-child` command). */
-  readStdin?: (onData: (chunk: Uint8Array) => void, onEnd: () => void) => void;
-  /** The process table: the pidfile of `start`, and `status`, `stop`, `reload`. */
-  processes?: ProcessControl;
-}
+export type { CliContext } from "./context.ts";
 
 /** Runs a command; resolves with the process exit code. */
 export async function runCli(args: readonly string[], context: CliContext): Promise<number> {

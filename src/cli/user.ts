@@ -7,7 +7,7 @@
 import { createAccount, deleteAccount, listAccounts, setPassword } from "../accounts/store.ts";
 import { StanzaError } from "../util/errors.ts";
 import { JID } from "../util/jid.ts";
-import type { CliContext } from "./mod.ts";
+import type { CliContext } from "./context.ts";
 import { openStorage, type Storage } from "./storage.ts";
 
 const USAGE =

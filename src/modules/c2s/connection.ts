@@ -16,7 +16,8 @@ import { bindResult, emptyResult, isBind, isLegacySession, requestedJid } from "
 import { checkIq, stanzaName } from "./client_stanza.ts";
 import { NS_SASL, NS_TLS, streamFeatures } from "./features.ts";
 import { Karma } from "./limits.ts";
-import { NS_REGISTER, registerBeforeLogin } from "./register.ts";
+import { NS_REGISTER } from "./register.ts";
+import { registerBeforeLogin } from "./register_step.ts";
 import { routeToSm, sessionEnded, sessionEndError } from "./session.ts";
 import { startTls } from "./starttls.ts";
 import {

@@ -11,7 +11,6 @@ import { Element } from "../../xml/element.ts";
 import { inRanges } from "./cidr.ts";
 import type { RegisterConfig } from "./config.ts";
 import { SlidingWindow } from "./limits.ts";
-import type { StreamControl } from "./stream.ts";
 
 export const NS_REGISTER = "jabber:iq:register";
 export const NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register";
@@ -88,32 +87,6 @@ export class Registration {
     this.#log.info(`c2s: registered ${jid} from ${address}`);
     return result;
   }
-}
-
-/** The pre-login registration step: a `jabber:iq:register` iq on an unauthenticated stream. */
-export async function registerBeforeLogin(
-  stream: StreamControl,
-  registration: Registration,
-  iq: Element,
-): Promise<void> {
-  if (!stream.conn.secure && stream.ctx.config.requireEncryption) {
-    throw new StreamError("not-authorized", "Start TLS before registering");
-  }
-  let reply: Element;
-  try {
-    reply = await registration.handle(
-      iq,
-      stream.conn.remote.hostname,
-      stream.domain,
-      stream.ctx.timer.now(),
-    );
-  } catch (error) {
-    if (error instanceof StanzaError) throw error;
-    // Storage did not answer: the client may try again later.
-    stream.ctx.log.error(`c2s registration: ${describe(error)}`);
-    throw new StanzaError("internal-server-error");
-  }
-  stream.write(reply.toString());
 }
 
 /** A window in config units: `10m`, `90s`, `1h`. */
