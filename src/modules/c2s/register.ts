@@ -5,7 +5,7 @@
  */
 import { accountExists, createAccount } from "../../accounts/store.ts";
 import type { Logger, XdbClient } from "../../server/module_api.ts";
-import { describe, StanzaError, StreamError } from "../../util/errors.ts";
+import { StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import { Element } from "../../xml/element.ts";
 import { inRanges } from "./cidr.ts";
