@@ -41,3 +41,41 @@ export const NS_ROSTER_VER = "urn:xmpp:features:rosterver";
 export const NS_PRE_APPROVAL = "urn:xmpp:features:pre-approval";
 /** Pending inbound subscription requests, kept beside the roster items in `jabber:iq:roster`. */
 export const NS_ROSTER_PENDING = "jabberd:roster:pending";
+
+// PEP and publish-subscribe on the account (XEP-0163, XEP-0060), caps, bookmarks, CSI.
+export const NS_PUBSUB = "http://jabber.org/protocol/pubsub";
+export const NS_PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner";
+export const NS_PUBSUB_EVENT = "http://jabber.org/protocol/pubsub#event";
+export const NS_PUBSUB_ERRORS = "http://jabber.org/protocol/pubsub#errors";
+export const NS_PUBSUB_PUBLISH_OPTIONS = "http://jabber.org/protocol/pubsub#publish-options";
+export const NS_PUBSUB_NODE_CONFIG = "http://jabber.org/protocol/pubsub#node_config";
+export const NS_DATA_FORMS = "jabber:x:data";
+export const NS_CAPS = "http://jabber.org/protocol/caps";
+export const NS_BOOKMARKS = "urn:xmpp:bookmarks:1";
+export const NS_BOOKMARKS_COMPAT = "urn:xmpp:bookmarks:1#compat";
+export const NS_BOOKMARKS_LEGACY = "storage:bookmarks";
+export const NS_CSI = "urn:xmpp:csi:0";
+
+// Multi-User Chat (XEP-0045) and what it uses (muc component helper).
+export const NS_MUC = "http://jabber.org/protocol/muc";
+export const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+export const NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin";
+export const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
+/** The FORM_TYPE of the room configuration form (XEP-0045 §10.2). */
+export const NS_MUC_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig";
+/** The FORM_TYPE of the extended room information in disco#info (XEP-0045 §6.4). */
+export const NS_MUC_ROOMINFO = "http://jabber.org/protocol/muc#roominfo";
+export const NS_MUC_CONFIG = "jabberd:config:muc";
+/** XDB: one persistent room (configuration, affiliations, subject), owned by the room's JID. */
+export const NS_MUC_ROOM = "jabberd:muc:room";
+/** XDB: the persistent rooms of a MUC service, owned by the service's domain. */
+export const NS_MUC_ROOMS = "jabberd:muc:rooms";
+// XEP-0004 Data Forms: NS_DATA_FORMS above (shared by PEP and MUC).
+
+// Federation (s2s helper): server streams, STARTTLS, SASL, dialback (RFC 6120, XEP-0220).
+export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+export const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+export const NS_DIALBACK = "jabber:server:dialback";
+/** The stream feature that says dialback (with errors) is offered (XEP-0220 §2.4). */
+export const NS_DIALBACK_FEATURE = "urn:xmpp:features:dialback";
+export const NS_S2S_CONFIG = "jabberd:config:s2s";
