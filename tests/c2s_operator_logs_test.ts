@@ -2,8 +2,7 @@
 // registered, failed logins (never the password), and which limit refused a client.
 import assert from "node:assert/strict";
 import { testServer } from "../src/server/_testing.ts";
-import { addUser, c2sServerConfig, client } from "./c2s_world.ts";
-import { scramLogin } from "../src/modules/c2s/testing.ts";
+import { addUser, c2sServerConfig, rawClient, scramLogin } from "../src/modules/c2s/_testing.ts";
 
 /** The world's log lines at info or above, `[level] (from) text`. */
 function operatorLines(world: { logLines(): string[] }): string[] {
@@ -16,7 +15,7 @@ function assertLine(world: { logLines(): string[] }, pattern: RegExp): void {
 }
 
 Deno.test("c2s logs the certificate it made and where", async () => {
-  await using world = await testServer(c2sServerConfig("", false));
+  await using world = await testServer(c2sServerConfig("", { certificate: false }));
   assertLine(
     world,
     /^\[(info|notice)\] \(c2s\) c2s: made a CA and a certificate for localhost in \/etc\/jabberd\/data\/certs \(server\.pem, key server\.key, CA ca\.pem\)$/,
@@ -25,7 +24,7 @@ Deno.test("c2s logs the certificate it made and where", async () => {
 
 Deno.test("c2s logs the account name of a registration and of a failed login, never the password", async () => {
   await using world = await testServer(c2sServerConfig('<register from="127.0.0.0/8"/>'));
-  const carol = await client(world);
+  const carol = await rawClient(world);
   await carol.starttls();
   carol.open();
   await carol.next(/<\/stream:features>/);
@@ -40,7 +39,7 @@ Deno.test("c2s logs the account name of a registration and of a failed login, ne
   );
 
   await addUser(world, "alice");
-  const mallory = await client(world);
+  const mallory = await rawClient(world);
   await mallory.starttls();
   mallory.open();
   await mallory.next(/<\/stream:features>/);
@@ -71,11 +70,11 @@ Deno.test("c2s logs which limit refused a connection and a registration, naming 
       '<limits connections-per-ip="1"/><register from="127.0.0.0/8" rate="1" per="10m"/>',
     ),
   );
-  const first = await client(world);
+  const first = await rawClient(world);
   await first.starttls();
   first.open();
   await first.next(/<\/stream:features>/);
-  const second = await client(world);
+  const second = await rawClient(world);
   await second.closed();
   assertLine(
     world,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { accountExists } from "../src/accounts/store.ts";
 import { testServer } from "../src/server/_testing.ts";
-import { addUser, c2sServerConfig, login } from "./c2s_world.ts";
+import { addUser, c2sServerConfig, login } from "../src/modules/c2s/_testing.ts";
 
 Deno.test("c2s writes the result of <remove/> before it closes the stream", async () => {
   await using world = await testServer(c2sServerConfig());

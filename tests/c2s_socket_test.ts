@@ -3,25 +3,25 @@
 import assert from "node:assert/strict";
 import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { pemToDer } from "../src/adapters/tls_select.ts";
-import { xml } from "../src/xml/element.ts";
-import { addUser, c2sWorld, scramLogin, type TextClient } from "../src/modules/c2s/testing.ts";
+import {
+  addUser,
+  c2sServerConfig,
+  scramLogin,
+  type TextClient,
+} from "../src/modules/c2s/_testing.ts";
+import { type TestServer, testServer, TLS_FIXTURES } from "../src/server/_testing.ts";
 
-const fixtures = new URL("./fixtures/tls/", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
-function config() {
-  return xml(
-    "c2s",
-    { xmlns: "jabberd:config:c2s" },
-    xml("domain", {}, "localhost"),
-    xml("domain", {}, "chat.example.test"),
-    xml("listen", { port: "0", address: "127.0.0.1" }),
-    xml("listen", { port: "0", address: "127.0.0.1", tls: "direct" }),
-    xml("listen", { port: "0", address: "::1" }),
-    xml("certificate", { host: "localhost", cert: "localhost.pem", key: "localhost.key" }),
-    xml("certificate", { host: "chat.example.test", cert: "wildcard.pem", key: "wildcard.key" }),
-  );
-}
+/** A second domain with its own certificate, direct TLS and IPv6 besides the test's c2s. */
+const CONFIG = c2sServerConfig(
+  `<domain>chat.example.test</domain>
+   <listen port="0" address="127.0.0.1" tls="direct"/>
+   <listen port="0" address="::1"/>
+   <certificate host="chat.example.test" cert="${TLS_FIXTURES}wildcard.pem"
+     key="${TLS_FIXTURES}wildcard.key"/>`,
+  { kv: ":memory:" },
+);
 
 /** A raw XMPP client on a Deno socket; reads only inside `next`, so STARTTLS can take over. */
 class SocketClient implements TextClient {
@@ -85,17 +85,14 @@ class SocketClient implements TextClient {
   }
 }
 
-async function withServer(
-  body: (world: Awaited<ReturnType<typeof c2sWorld>>, clients: SocketClient[]) => Promise<void>,
-) {
-  const world = await c2sWorld(config(), { adapters: denoAdapters(), configDir: fixtures });
+async function withServer(body: (world: TestServer, clients: SocketClient[]) => Promise<void>) {
+  await using world = await testServer(CONFIG, { adapters: denoAdapters() });
   const clients: SocketClient[] = [];
   try {
-    await addUser(world.xdb, "alice", "pw");
+    await addUser(world, "alice");
     await body(world, clients);
   } finally {
     for (const client of clients) client.close();
-    await world.stop();
   }
 }
 
@@ -107,13 +104,13 @@ async function connect(clients: SocketClient[], hostname: string, port: number) 
 
 Deno.test("c2s over TCP: STARTTLS, SCRAM-SHA-256 login and bind", async () => {
   await withServer(async (world, clients) => {
-    const client = await connect(clients, "127.0.0.1", world.listening[0].port);
+    const client = await connect(clients, "127.0.0.1", world.address("c2s").port);
     await client.starttls(world.certs.ca);
     client.open();
     const features = await client.next(/<\/stream:features>/);
     assert.match(features, /<mechanism>SCRAM-SHA-256<\/mechanism>/);
     assert.doesNotMatch(features, /starttls/);
-    assert.match(await scramLogin(client, "SCRAM-SHA-256", "alice", "pw"), /<success/);
+    assert.match(await scramLogin(client, "SCRAM-SHA-256", "alice", "secret"), /<success/);
     client.open();
     assert.match(await client.next(/<\/stream:features>/), /xmpp-bind/);
     client.send(
@@ -125,7 +122,7 @@ Deno.test("c2s over TCP: STARTTLS, SCRAM-SHA-256 login and bind", async () => {
 
 Deno.test("c2s over TCP: SCRAM-SHA-256-PLUS with tls-server-end-point of the real certificate", async () => {
   await withServer(async (world, clients) => {
-    const client = await connect(clients, "127.0.0.1", world.listening[0].port);
+    const client = await connect(clients, "127.0.0.1", world.address("c2s").port);
     await client.starttls(world.certs.ca);
     client.open();
     const features = await client.next(/<\/stream:features>/);
@@ -133,32 +130,32 @@ Deno.test("c2s over TCP: SCRAM-SHA-256-PLUS with tls-server-end-point of the rea
     assert.match(features, /<channel-binding type=.tls-server-end-point.\/>/);
     const der = pemToDer(world.certs.localhost.cert);
     const cb = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(der)));
-    assert.match(await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "pw", cb), /<success/);
+    assert.match(await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "secret", cb), /<success/);
   });
 });
 
 Deno.test("c2s over TCP: SCRAM-SHA-256-PLUS with the hash of another certificate fails", async () => {
   await withServer(async (world, clients) => {
-    const client = await connect(clients, "127.0.0.1", world.listening[0].port);
+    const client = await connect(clients, "127.0.0.1", world.address("c2s").port);
     await client.starttls(world.certs.ca);
     client.open();
     await client.next(/<\/stream:features>/);
     const der = pemToDer(world.certs.wildcard.cert);
     const cb = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(der)));
-    const answer = await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "pw", cb);
+    const answer = await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "secret", cb);
     assert.match(answer, /<failure/);
   });
 });
 
 Deno.test("c2s over TCP: PLAIN is refused before TLS and accepted after", async () => {
   await withServer(async (world, clients) => {
-    const client = await connect(clients, "127.0.0.1", world.listening[0].port);
+    const client = await connect(clients, "127.0.0.1", world.address("c2s").port);
     client.open();
     assert.doesNotMatch(await client.next(/<\/stream:features>/), /PLAIN/);
-    const plain = encoder.encode("\0alice\0pw").toBase64();
+    const plain = encoder.encode("\0alice\0secret").toBase64();
     client.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
     assert.match(await client.next(/<\/failure>/), /<encryption-required\/>/);
-    const secured = await connect(clients, "127.0.0.1", world.listening[0].port);
+    const secured = await connect(clients, "127.0.0.1", world.address("c2s").port);
     await secured.starttls(world.certs.ca);
     secured.open();
     assert.match(await secured.next(/<\/stream:features>/), /<mechanism>PLAIN<\/mechanism>/);
@@ -171,7 +168,7 @@ Deno.test("c2s over TCP: PLAIN is refused before TLS and accepted after", async 
 
 Deno.test("c2s over direct TLS (XEP-0368) picks the certificate by SNI", async () => {
   await withServer(async (world, clients) => {
-    const port = world.listening[1].port;
+    const port = world.address("c2s-tls").port;
     for (
       const [host, pem] of [["localhost", world.certs.localhost.cert], [
         "chat.example.test",
@@ -197,20 +194,19 @@ Deno.test("c2s over direct TLS (XEP-0368) picks the certificate by SNI", async (
       const der = pemToDer(pem);
       const cb = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(der)));
       // The channel binding the server checks is that of the certificate it chose.
-      assert.match(await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "pw", cb), /<success/);
+      assert.match(
+        await scramLogin(client, "SCRAM-SHA-256-PLUS", "alice", "secret", cb),
+        /<success/,
+      );
     }
   });
 });
 
 Deno.test("c2s listens on IPv4 and IPv6 loopback", async () => {
   await withServer(async (world, clients) => {
-    assert.equal(world.listening[2].hostname, "::1");
-    for (
-      const [hostname, port] of [["127.0.0.1", world.listening[0].port], [
-        "::1",
-        world.listening[2].port,
-      ]] as const
-    ) {
+    const starttls = world.addresses().filter((address) => address.name === "c2s");
+    assert.deepEqual(starttls.map((address) => address.hostname), ["127.0.0.1", "::1"]);
+    for (const { hostname, port } of starttls) {
       const client = await connect(clients, hostname, port);
       client.open();
       assert.match(await client.next(/<\/stream:features>/), /<starttls /);

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { denoAdapters } from "../src/adapters/deno/mod.ts";
-import { createAccount } from "../src/accounts/store.ts";
-import { testC2sSection, testServer } from "../src/server/_testing.ts";
+import { addUser, c2sServerConfig, scramLogin } from "../src/modules/c2s/_testing.ts";
+import { testServer } from "../src/server/_testing.ts";
 import {
   CLASSES,
   CONNECTIONS_PER_IP,
@@ -28,7 +28,6 @@ import {
   PROBE_ANSWER,
   startSasl,
 } from "./fuzz/client.ts";
-import { scramLogin } from "../src/modules/c2s/testing.ts";
 
 /**
  * The classes that fail today for a cause outside the parser and the limits, each with what the
@@ -50,17 +49,11 @@ const HEAP_BOUND = 128 << 20;
 const RSS_BOUND = 512 << 20;
 const MIB = 1 << 20;
 
-const CONFIG = `<jabberd>
-  ${
-  testC2sSection(
-    "c2s",
-    `<require-encryption enabled="false"/>
-     <limits auth-timeout="3s" connections-per-ip="${CONNECTIONS_PER_IP}"/>`,
-  )
-}
-  <service id="sessions"><host>${DOMAIN}</host><sm xmlns="jabberd:config:sm"/></service>
-  <xdb id="xdb"><host/><kv>:memory:</kv></xdb>
-</jabberd>`;
+const CONFIG = c2sServerConfig(
+  `<require-encryption enabled="false"/>
+   <limits auth-timeout="3s" connections-per-ip="${CONNECTIONS_PER_IP}"/>`,
+  { kv: ":memory:" },
+);
 
 interface Outcome {
   cls: FuzzClass;
@@ -259,7 +252,7 @@ Deno.test("the stream fuzzer: every hostile class gets its answer within 1 s, th
   const baseline = { rss: Deno.memoryUsage().rss, heap: isolateMemory() };
   try {
     for (const user of ["fuzz", "canary"]) {
-      await createAccount(world.xdb, `${user}@${DOMAIN}`, PASSWORD, { iterations: 4096 });
+      await addUser(world, user, PASSWORD);
     }
     const port = world.address("c2s").port;
     let stop!: () => void;

@@ -6,20 +6,19 @@ import assert from "node:assert/strict";
 import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { XdbStore } from "../src/modules/xdb/store.ts";
 import { Element } from "../src/xml/element.ts";
-import { startServer } from "./start_server.ts";
+import { testServer } from "../src/server/_testing.ts";
 
 Deno.test("Server.stop() flushes queued XDB writes to the KV file before closing it", async () => {
   const dir = await Deno.makeTempDir();
   const adapters = denoAdapters();
-  const server = await startServer(
+  const world = await testServer(
     `<jabberd><xdb id="xdb"><host/><kv>${dir}/xdb.kv</kv></xdb></jabberd>`,
-    `${dir}/jabberd.xml`,
-    { adapters },
+    { adapters, file: `${dir}/jabberd.xml` },
   );
   const count = 2000;
   for (let i = 0; i < count; i++) {
     const item = new Element("message", { id: `m${i}` }, [new Element("body", {}, [`${i}`])]);
-    server.router.deliver(
+    world.router.deliver(
       new Element("xdb", {
         type: "set",
         action: "insert",
@@ -30,7 +29,7 @@ Deno.test("Server.stop() flushes queued XDB writes to the KV file before closing
       }, [item]),
     );
   }
-  await server.stop();
+  await world.stop();
 
   const kv = await adapters.kv.open(`${dir}/xdb.kv`);
   const store = new XdbStore(kv);

@@ -5,19 +5,12 @@
  * answers, and only then stops the sections, whatever their order in the config.
  */
 import assert from "node:assert/strict";
-import { createAccount } from "../src/accounts/store.ts";
-import { boundClient } from "../src/modules/c2s/testing.ts";
+import { addUser, c2sSection, login } from "../src/modules/c2s/_testing.ts";
 import { XdbStore } from "../src/modules/xdb/store.ts";
 import { testServer, waitFor } from "../src/server/_testing.ts";
 import { Element } from "../src/xml/element.ts";
 
-const C2S = `<service id="c2s">
-  <c2s xmlns="jabberd:config:c2s">
-    <domain>localhost</domain>
-    <listen port="0" address="127.0.0.1"/>
-    <certificate host="localhost" cert="tls.pem" key="tls.key"/>
-  </c2s>
-</service>`;
+const C2S = c2sSection();
 const SM = `<service id="sessions"><host>localhost</host><sm xmlns="jabberd:config:sm"/></service>`;
 const XDB = `<xdb id="xdb"><host/><kv>data/jabberd.kv</kv></xdb>`;
 const LOG = `<log id="logs"><host/><file>logs/jabberd.log</file></log>`;
@@ -37,22 +30,16 @@ async function stopWithUsersOnline(sections: string[]) {
     remote.map((packet) => packet.element).filter((element) =>
       element.name === "presence" && element.attrs.type === type
     );
-  const port = world.address("c2s").port;
-  const login = async (user: string, resource: string) => {
-    await createAccount(world.xdb, `${user}@localhost`, "secret", { iterations: 4096 });
-    const client = await boundClient(
-      { memory: world.memory, certs: world.certs, port } as never,
-      user,
-      "secret",
-      resource,
-    );
+  const online = async (user: string, resource: string) => {
+    await addUser(world, user);
+    const client = await login(world, user, resource);
     client.send("<presence/>");
     await client.next(presence(`${user}@localhost/${resource}`));
     return client;
   };
   try {
-    const alice = await login("alice", "home");
-    const bob = await login("bob", "work");
+    const alice = await online("alice", "home");
+    const bob = await online("bob", "work");
     const pairs = [[alice, "alice", bob, "bob"], [bob, "bob", alice, "alice"]] as const;
     for (const [asker, askerName, owner, ownerName] of pairs) {
       asker.send(`<presence to='${ownerName}@localhost' type='subscribe'/>`);

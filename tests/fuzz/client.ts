@@ -3,7 +3,7 @@
  * it reads in the background, so a test sees every byte the server wrote and when it closed,
  * and it sends anything, well-formed or not, whole or a byte at a time.
  */
-import { scramLogin } from "../../src/modules/c2s/testing.ts";
+import { scramLogin } from "../../src/modules/c2s/_testing.ts";
 
 export const DOMAIN = "localhost";
 export const NS_STREAMS = "http://etherx.jabber.org/streams";

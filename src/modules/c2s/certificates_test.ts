@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { MemoryFiles } from "../../adapters/memory/mod.ts";
 import { pemToDer } from "../../adapters/tls_select.ts";
 import { CONFIG_RELOADED } from "../../server/module_api.ts";
-import { xml } from "../../xml/element.ts";
+import { TLS_FIXTURES } from "../../server/_testing.ts";
 import { CertificateStore, DEFAULT_CERT_DIR } from "./certificates.ts";
-import { c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
+import { c2sWorld, DOMAIN, rawClient, sectionOf } from "./_testing.ts";
 
 Deno.test("CertificateStore.load() makes a CA and leaf at first start that a rustls client accepts", async () => {
   const files = new MemoryFiles();
@@ -51,40 +51,33 @@ Deno.test("CertificateStore.load() makes a CA and leaf at first start that a rus
 });
 
 Deno.test("c2s reloads its certificates on CONFIG_RELOADED for STARTTLS and direct TLS", async () => {
-  const config = CONFIG();
-  config.append(xml("listen", { port: "0", address: "127.0.0.1", tls: "direct" }));
-  const world = await c2sWorld(config);
-  try {
-    const localhost = pemToDer(world.certs.localhost.cert);
-    const wildcard = pemToDer(world.certs.wildcard.cert);
-    const seen = async () => {
-      const client = await rawClient(world);
-      await client.starttls();
-      const direct = await world.memory.net.connect({
-        hostname: "127.0.0.1",
-        port: world.listening[1].port,
-        tls: { serverName: DOMAIN, caCerts: [world.certs.ca] },
-      });
-      const certs = [client.conn.tls?.peerCertificate, direct.tls?.peerCertificate];
-      client.conn.close();
-      direct.close();
-      return certs;
-    };
-    assert.deepEqual(await seen(), [localhost, localhost]);
-    await world.memory.files.writeTextFile("/etc/jabberd/tls.pem", world.certs.wildcard.cert);
-    await world.memory.files.writeTextFile("/etc/jabberd/tls.key", world.certs.wildcard.key);
-    assert.deepEqual(await seen(), [localhost, localhost]); // nothing changes before the event
-    world.c2s.notify(CONFIG_RELOADED);
-    await settle();
-    assert.deepEqual(await seen(), [wildcard, wildcard]);
-    // A file that cannot be read on reload keeps the certificates in use.
-    await world.memory.files.rename("/etc/jabberd/tls.key", "/etc/jabberd/gone.key");
-    world.c2s.notify(CONFIG_RELOADED);
-    await settle();
-    assert.deepEqual(await seen(), [wildcard, wildcard]);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld(`<listen port="0" address="127.0.0.1" tls="direct"/>`);
+  const [cert, key] = [`${TLS_FIXTURES}localhost.pem`, `${TLS_FIXTURES}localhost.key`];
+  const localhost = pemToDer(world.certs.localhost.cert);
+  const wildcard = pemToDer(world.certs.wildcard.cert);
+  const seen = async () => {
+    const client = await rawClient(world);
+    await client.starttls();
+    const direct = await world.connect("c2s-tls", {
+      tls: { serverName: DOMAIN, caCerts: [world.certs.ca] },
+    });
+    const certs = [client.conn.tls?.peerCertificate, direct.tls?.peerCertificate];
+    client.conn.close();
+    direct.close();
+    return certs;
+  };
+  assert.deepEqual(await seen(), [localhost, localhost]);
+  await world.memory.files.writeTextFile(cert, world.certs.wildcard.cert);
+  await world.memory.files.writeTextFile(key, world.certs.wildcard.key);
+  assert.deepEqual(await seen(), [localhost, localhost]); // nothing changes before the event
+  sectionOf(world).notify(CONFIG_RELOADED);
+  await world.settle();
+  assert.deepEqual(await seen(), [wildcard, wildcard]);
+  // A file that cannot be read on reload keeps the certificates in use.
+  await world.memory.files.rename(key, `${key}.gone`);
+  sectionOf(world).notify(CONFIG_RELOADED);
+  await world.settle();
+  assert.deepEqual(await seen(), [wildcard, wildcard]);
 });
 
 Deno.test("CertificateStore.load() writes the key it made readable by its owner only (mode 0600)", async () => {

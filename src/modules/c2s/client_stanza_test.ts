@@ -2,26 +2,19 @@
 import assert from "node:assert/strict";
 import {
   addUser,
-  boundClient,
+  type C2sWorld,
   c2sWorld,
-  CONFIG,
+  login,
+  type RawClient,
   rawClient,
   scramLogin,
-  settle,
-} from "./testing.ts";
+} from "./_testing.ts";
 
-type World = Awaited<ReturnType<typeof c2sWorld>>;
-
-async function withBound(
-  body: (world: World, client: Awaited<ReturnType<typeof boundClient>>) => Promise<void>,
-) {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "pw");
-    await body(world, await boundClient(world, "alice", "pw", "phone"));
-  } finally {
-    await world.stop();
-  }
+/** Runs `body` with alice bound as `phone` on a fresh `c2sWorld()`, stopped afterwards. */
+async function withBound(body: (world: C2sWorld, client: RawClient) => Promise<void>) {
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  await body(world, await login(world, "alice", "phone"));
 }
 
 const badRequest = /<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'\/>/;
@@ -70,35 +63,31 @@ Deno.test("c2s answers a get with two children with bad-request (RFC 6120 §8.2.
 });
 
 Deno.test("c2s answers a <bind> iq with two children with bad-request (RFC 6120 §8.2.3)", async () => {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "pw");
-    const client = await rawClient(world);
-    await client.starttls();
-    client.open();
-    await client.next(/<\/stream:features>/);
-    assert.match(await scramLogin(client, "SCRAM-SHA-256", "alice", "pw"), /<success/);
-    client.open();
-    await client.next(/<\/stream:features>/);
-    client.send(
-      "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
-        "<resource>phone</resource></bind><query xmlns='jabber:iq:version'/></iq>",
-    );
-    assert.match(await client.next(/<\/iq>/), badRequest);
-    client.send(
-      "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
-        "<resource>phone</resource><resource>pc</resource></bind></iq>",
-    );
-    assert.match(await client.next(/<\/iq>/), badRequest);
-    await settle();
-    assert.equal(world.routes.filter((r) => r.attrs.type === "session").length, 0);
-    // The stream is still usable: a proper bind works.
-    client.send(
-      "<iq type='set' id='b3'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
-        "<resource>phone</resource></bind></iq>",
-    );
-    assert.match(await client.next(/<\/iq>/), /<jid>alice@localhost\/phone<\/jid>/);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  const client = await rawClient(world);
+  await client.starttls();
+  client.open();
+  await client.next(/<\/stream:features>/);
+  assert.match(await scramLogin(client, "SCRAM-SHA-256", "alice", "secret"), /<success/);
+  client.open();
+  await client.next(/<\/stream:features>/);
+  client.send(
+    "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
+      "<resource>phone</resource></bind><query xmlns='jabber:iq:version'/></iq>",
+  );
+  assert.match(await client.next(/<\/iq>/), badRequest);
+  client.send(
+    "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
+      "<resource>phone</resource><resource>pc</resource></bind></iq>",
+  );
+  assert.match(await client.next(/<\/iq>/), badRequest);
+  await world.settle();
+  assert.equal(world.routes.filter((r) => r.attrs.type === "session").length, 0);
+  // The stream is still usable: a proper bind works.
+  client.send(
+    "<iq type='set' id='b3'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
+      "<resource>phone</resource></bind></iq>",
+  );
+  assert.match(await client.next(/<\/iq>/), /<jid>alice@localhost\/phone<\/jid>/);
 });

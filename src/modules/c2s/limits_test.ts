@@ -1,8 +1,7 @@
 // The limits of src/modules/c2s/limits.ts, alone and as c2s applies them to connections.
 import assert from "node:assert/strict";
-import { xml } from "../../xml/element.ts";
 import { ConnectionCounter, Karma, SlidingWindow, TokenBucket } from "./limits.ts";
-import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
+import { addUser, c2sWorld, DOMAIN, login, rawClient } from "./_testing.ts";
 
 Deno.test("TokenBucket.take() allows a burst, then refills at the rate", () => {
   const bucket = new TokenBucket(100, 300, 0);
@@ -69,129 +68,102 @@ Deno.test("SlidingWindow.tryRecord() allows limit events per key within the wind
 });
 
 Deno.test("c2s slows a fast sender: reading pauses when karma runs out and resumes as time passes", async () => {
-  const config = CONFIG();
   // Without TLS required, registration forms answer before login: one reply per stanza read.
-  config.append(xml("require-encryption", { enabled: "false" }));
-  config.append(xml("limits", { rate: "1KiB", burst: "2KiB" }));
-  const world = await c2sWorld(config);
-  try {
-    const client = await rawClient(world);
-    client.open();
-    await client.next(/<\/stream:features>/);
-    const count = 10;
-    const chunk = (i: number) => {
-      const iq = `<iq type='get' id='q${i}'><query xmlns='jabber:iq:register'/></iq>`;
-      return iq + " ".repeat(1000 - iq.length);
-    };
-    for (let i = 0; i < count; i++) client.send(chunk(i));
-    const answered = () => (client.text.match(/<\/iq>/g) ?? []).length;
-    await settle();
-    const before = answered();
-    // The burst (2048 bytes) lets three 1000-byte chunks in (the third overdraws), no more.
-    assert.ok(before >= 2 && before <= 3, `answered ${before} before any time passed`);
-    // At 1 KiB/s, about one more chunk per second of the clock, and never ahead of the rate.
-    let seconds = 0;
-    for (; seconds < 20 && answered() < count; seconds++) {
-      world.memory.clock.advance(1000);
-      await settle();
-      const allowed = 2048 + 1024 * (seconds + 1) + 1000;
-      assert.ok(answered() * 1000 <= allowed, `${answered()} read after ${seconds + 1} s`);
-    }
-    assert.equal(answered(), count);
-    assert.ok(seconds >= 6, `all read after only ${seconds} s`);
-    assert.doesNotMatch(client.text, /stream:error/);
-  } finally {
-    await world.stop();
+  await using world = await c2sWorld(
+    `<require-encryption enabled="false"/><limits rate="1KiB" burst="2KiB"/>`,
+  );
+  const client = await rawClient(world);
+  client.open();
+  await client.next(/<\/stream:features>/);
+  const count = 10;
+  const chunk = (i: number) => {
+    const iq = `<iq type='get' id='q${i}'><query xmlns='jabber:iq:register'/></iq>`;
+    return iq + " ".repeat(1000 - iq.length);
+  };
+  for (let i = 0; i < count; i++) client.send(chunk(i));
+  const answered = () => (client.text.match(/<\/iq>/g) ?? []).length;
+  await world.settle();
+  const before = answered();
+  // The burst (2048 bytes) lets three 1000-byte chunks in (the third overdraws), no more.
+  assert.ok(before >= 2 && before <= 3, `answered ${before} before any time passed`);
+  // At 1 KiB/s, about one more chunk per second of the clock, and never ahead of the rate.
+  let seconds = 0;
+  for (; seconds < 20 && answered() < count; seconds++) {
+    world.memory.clock.advance(1000);
+    await world.settle();
+    const allowed = 2048 + 1024 * (seconds + 1) + 1000;
+    assert.ok(answered() * 1000 <= allowed, `${answered()} read after ${seconds + 1} s`);
   }
+  assert.equal(answered(), count);
+  assert.ok(seconds >= 6, `all read after only ${seconds} s`);
+  assert.doesNotMatch(client.text, /stream:error/);
 });
 
 Deno.test("c2s refuses the connection over connections-per-ip with policy-violation", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { "connections-per-ip": "2" }));
-  const world = await c2sWorld(config);
-  try {
-    const a = await rawClient(world);
-    const b = await rawClient(world);
-    const c = await rawClient(world);
-    assert.match(await c.next(/<\/stream:stream>/), /<policy-violation /);
-    await c.closed();
-    // Another address is counted apart.
-    const other = await rawClient(world, "127.0.0.1", "127.0.0.2");
-    other.open();
-    assert.match(await other.next(/<\/stream:features>/), /<stream:features>/);
-    // A closed connection frees its place.
-    a.conn.close();
-    await a.closed();
-    await settle();
-    const d = await rawClient(world);
-    d.open();
-    assert.match(await d.next(/<\/stream:features>/), /<stream:features>/);
-    b.open();
-    assert.match(await b.next(/<\/stream:features>/), /<stream:features>/);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld(`<limits connections-per-ip="2"/>`);
+  const a = await rawClient(world);
+  const b = await rawClient(world);
+  const c = await rawClient(world);
+  assert.match(await c.next(/<\/stream:stream>/), /<policy-violation /);
+  await c.closed();
+  // Another address is counted apart.
+  const other = await rawClient(world, "127.0.0.2");
+  other.open();
+  assert.match(await other.next(/<\/stream:features>/), /<stream:features>/);
+  // A closed connection frees its place.
+  a.conn.close();
+  await a.closed();
+  await world.settle();
+  const d = await rawClient(world);
+  d.open();
+  assert.match(await d.next(/<\/stream:features>/), /<stream:features>/);
+  b.open();
+  assert.match(await b.next(/<\/stream:features>/), /<stream:features>/);
 });
 
 Deno.test("c2s closes a stream not authenticated within auth-timeout, and not before", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { "auth-timeout": "10s" }));
-  const world = await c2sWorld(config);
-  try {
-    const client = await rawClient(world);
-    client.open();
-    await client.next(/<\/stream:features>/);
-    world.memory.clock.advance(9_999);
-    await settle();
-    assert.doesNotMatch(client.text, /stream:error/);
-    world.memory.clock.advance(1);
-    assert.match(await client.next(/<\/stream:stream>/), /<connection-timeout /);
-    await client.closed();
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld(`<limits auth-timeout="10s"/>`);
+  const client = await rawClient(world);
+  client.open();
+  await client.next(/<\/stream:features>/);
+  world.memory.clock.advance(9_999);
+  await world.settle();
+  assert.doesNotMatch(client.text, /stream:error/);
+  world.memory.clock.advance(1);
+  assert.match(await client.next(/<\/stream:stream>/), /<connection-timeout /);
+  await client.closed();
 });
 
 Deno.test("c2s writes a whitespace keepalive after keepalive of silence", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { keepalive: "20s", "idle-timeout": "10m", "auth-timeout": "1h" }));
-  const world = await c2sWorld(config);
-  try {
-    const client = await rawClient(world);
-    client.open();
-    await client.next(/<\/stream:features>/);
-    const length = client.text.length;
-    world.memory.clock.advance(19_000);
-    await settle();
-    assert.equal(client.text.length, length);
-    world.memory.clock.advance(1_000);
-    await settle();
-    assert.equal(client.text.slice(length), " ");
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld(
+    `<limits keepalive="20s" idle-timeout="10m" auth-timeout="1h"/>`,
+  );
+  const client = await rawClient(world);
+  client.open();
+  await client.next(/<\/stream:features>/);
+  const length = client.text.length;
+  world.memory.clock.advance(19_000);
+  await world.settle();
+  assert.equal(client.text.length, length);
+  world.memory.clock.advance(1_000);
+  await world.settle();
+  assert.equal(client.text.slice(length), " ");
 });
 
 Deno.test("c2s keeps a bound stream whose client answers keepalives, and times out a silent one", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { keepalive: "30s", "idle-timeout": "1m" }));
-  const world = await c2sWorld(config);
-  try {
-    await addUser(world.xdb, "alice", "pw");
-    const talker = await boundClient(world, "alice", "pw", "a");
-    const silent = await boundClient(world, "alice", "pw", "b");
-    for (let i = 0; i < 6; i++) {
-      world.memory.clock.advance(15_000);
-      talker.send(" ");
-      await settle();
-    }
-    assert.match(await silent.next(/<\/stream:stream>/), /<connection-timeout /);
-    assert.doesNotMatch(talker.text, /stream:error/);
-    talker.send(`<message to='bob@${DOMAIN}' id='x'/>`);
-    assert.match(await talker.next(/<message[^>]*id=.x.[^>]*\/>/), /from=.alice@localhost\/a./);
-  } finally {
-    await world.stop();
+  await using world = await c2sWorld(`<limits keepalive="30s" idle-timeout="1m"/>`);
+  await addUser(world, "alice");
+  const talker = await login(world, "alice", "a");
+  const silent = await login(world, "alice", "b");
+  for (let i = 0; i < 6; i++) {
+    world.memory.clock.advance(15_000);
+    talker.send(" ");
+    await world.settle();
   }
+  assert.match(await silent.next(/<\/stream:stream>/), /<connection-timeout /);
+  assert.doesNotMatch(talker.text, /stream:error/);
+  talker.send(`<message to='bob@${DOMAIN}' id='x'/>`);
+  assert.match(await talker.next(/<message[^>]*id=.x.[^>]*\/>/), /from=.alice@localhost\/a./);
 });
 
 Deno.test("c2s refuses a size bomb as soon as the stanza limit is read, whatever the karma", async (t) => {
@@ -226,28 +198,24 @@ Deno.test("c2s refuses a size bomb as soon as the stanza limit is read, whatever
   ];
   for (const { name, header, bomb, drained } of bombs) {
     await t.step(name, async () => {
-      const world = await c2sWorld(CONFIG());
-      try {
-        const client = await rawClient(world);
-        if (header) client.send(header);
-        await settle();
-        if (drained) {
-          // The keepalive flood emptied the bucket: the pause it earned is served first.
-          world.memory.clock.advance(5_000);
-          await settle();
-        }
-        let sent = 0;
-        while (sent < bomb.length && !client.text.includes("</stream:stream>")) {
-          client.send(bomb.slice(sent, sent + chunk));
-          sent += chunk;
-          await settle(1);
-        }
-        assert.match(client.text, /<policy-violation .*<\/stream:stream>$/);
-        assert.ok(sent <= limit + chunk, `refused after ${sent} bytes of the bomb`);
-        await client.closed();
-      } finally {
-        await world.stop();
+      await using world = await c2sWorld();
+      const client = await rawClient(world);
+      if (header) client.send(header);
+      await world.settle();
+      if (drained) {
+        // The keepalive flood emptied the bucket: the pause it earned is served first.
+        world.memory.clock.advance(5_000);
+        await world.settle();
       }
+      let sent = 0;
+      while (sent < bomb.length && !client.text.includes("</stream:stream>")) {
+        client.send(bomb.slice(sent, sent + chunk));
+        sent += chunk;
+        await world.settle(1);
+      }
+      assert.match(client.text, /<policy-violation .*<\/stream:stream>$/);
+      assert.ok(sent <= limit + chunk, `refused after ${sent} bytes of the bomb`);
+      await client.closed();
     });
   }
 });

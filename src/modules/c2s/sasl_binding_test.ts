@@ -1,6 +1,6 @@
 // The RFC 5802 §6 downgrade check against clients that bind to another channel binding type.
 import assert from "node:assert/strict";
-import { addUser, c2sWorld, CONFIG, rawClient } from "./testing.ts";
+import { addUser, type C2sWorld, c2sWorld, rawClient } from "./_testing.ts";
 
 const auth = (mechanism: string, gs2: string) =>
   `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='${mechanism}'>${
@@ -8,7 +8,7 @@ const auth = (mechanism: string, gs2: string) =>
   }</auth>`;
 const answer = /<\/challenge>|<\/failure>/;
 
-async function tlsClient(world: Awaited<ReturnType<typeof c2sWorld>>) {
+async function tlsClient(world: C2sWorld) {
   const client = await rawClient(world);
   await client.starttls();
   client.open();
@@ -17,30 +17,22 @@ async function tlsClient(world: Awaited<ReturnType<typeof c2sWorld>>) {
 }
 
 Deno.test("c2s refuses the y flag when it offered -PLUS (a stripped -PLUS, RFC 5802 §6)", async () => {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "secret");
-    const client = await tlsClient(world);
-    client.send(auth("SCRAM-SHA-256", "y,,"));
-    assert.match(await client.next(answer), /<not-authorized\/>/);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  const client = await tlsClient(world);
+  client.send(auth("SCRAM-SHA-256", "y,,"));
+  assert.match(await client.next(answer), /<not-authorized\/>/);
 });
 
 Deno.test("c2s accepts the y flag after the client tried -PLUS with another binding type", async () => {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "secret");
-    const client = await tlsClient(world);
-    client.send(auth("SCRAM-SHA-256-PLUS", "p=tls-unique,,"));
-    assert.match(await client.next(answer), /<malformed-request\/>.*tls-server-end-point/);
-    client.send(auth("SCRAM-SHA-1-PLUS", "p=tls-unique,,"));
-    assert.match(await client.next(answer), /<malformed-request\/>/);
-    // Two refusals that do not count toward auth-attempts (3): the stream is still open.
-    client.send(auth("SCRAM-SHA-256", "y,,"));
-    assert.match(await client.next(answer), /<challenge /);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  const client = await tlsClient(world);
+  client.send(auth("SCRAM-SHA-256-PLUS", "p=tls-unique,,"));
+  assert.match(await client.next(answer), /<malformed-request\/>.*tls-server-end-point/);
+  client.send(auth("SCRAM-SHA-1-PLUS", "p=tls-unique,,"));
+  assert.match(await client.next(answer), /<malformed-request\/>/);
+  // Two refusals that do not count toward auth-attempts (3): the stream is still open.
+  client.send(auth("SCRAM-SHA-256", "y,,"));
+  assert.match(await client.next(answer), /<challenge /);
 });

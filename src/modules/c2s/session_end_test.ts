@@ -2,7 +2,7 @@
 // with, and SASL's temporary-auth-failure that keeps the stream open.
 import assert from "node:assert/strict";
 import { sessionEndError } from "./session.ts";
-import { addUser, boundClient, c2sWorld, CONFIG, rawClient, scramLogin } from "./testing.ts";
+import { addUser, c2sWorld, login, rawClient, scramLogin } from "./_testing.ts";
 
 Deno.test("sessionEndError() maps the sm's reason to a stream error", () => {
   assert.deepEqual(sessionEndError("conflict", undefined)[0], "conflict");
@@ -21,37 +21,29 @@ Deno.test("sessionEndError() maps the sm's reason to a stream error", () => {
 });
 
 Deno.test("c2s ends a session with system-shutdown when its session manager is gone", async () => {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "secret");
-    const client = await boundClient(world, "alice", "secret", "phone");
-    await world.router.removeInstance("sm");
-    client.send(`<message to='bob@localhost'><body>hi</body></message>`);
-    const answer = await client.next(/<\/stream:stream>/);
-    assert.match(answer, /<system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  const client = await login(world, "alice", "phone");
+  await world.router.removeInstance("sm");
+  client.send(`<message to='bob@localhost'><body>hi</body></message>`);
+  const answer = await client.next(/<\/stream:stream>/);
+  assert.match(answer, /<system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/>/);
 });
 
 Deno.test("c2s answers SASL with temporary-auth-failure when storage cannot answer, and keeps the stream", async () => {
-  const world = await c2sWorld(CONFIG());
-  try {
-    await addUser(world.xdb, "alice", "secret");
-    await world.router.removeInstance("xdb");
-    const client = await rawClient(world);
-    await client.starttls();
-    client.open();
-    await client.next(/<\/stream:features>/);
-    const first = await scramLogin(client, "SCRAM-SHA-256", "alice", "secret");
-    assert.match(
-      first,
-      /<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><temporary-auth-failure\/>/,
-    );
-    // The stream is still open: the client may try again.
-    client.send(`<iq type='get' id='x'><query xmlns='jabber:iq:register'/></iq>`);
-    assert.match(await client.next(/<\/iq>/), /id='x'/);
-  } finally {
-    await world.stop();
-  }
+  await using world = await c2sWorld();
+  await addUser(world, "alice");
+  await world.router.removeInstance("xdb");
+  const client = await rawClient(world);
+  await client.starttls();
+  client.open();
+  await client.next(/<\/stream:features>/);
+  const first = await scramLogin(client, "SCRAM-SHA-256", "alice", "secret");
+  assert.match(
+    first,
+    /<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><temporary-auth-failure\/>/,
+  );
+  // The stream is still open: the client may try again.
+  client.send(`<iq type='get' id='x'><query xmlns='jabber:iq:register'/></iq>`);
+  assert.match(await client.next(/<\/iq>/), /id='x'/);
 });

@@ -1,9 +1,6 @@
 // The RFC 6120 §4.9.3 stream errors c2s sends, seen over a raw client on the memory net.
 import assert from "node:assert/strict";
-import { xml } from "../../xml/element.ts";
-import { addUser, boundClient, c2sWorld, CONFIG, DOMAIN, rawClient, settle } from "./testing.ts";
-
-type World = Awaited<ReturnType<typeof c2sWorld>>;
+import { addUser, type C2sWorld, c2sWorld, DOMAIN, login, rawClient } from "./_testing.ts";
 
 const streamError = (condition: string) =>
   new RegExp(
@@ -11,7 +8,7 @@ const streamError = (condition: string) =>
   );
 
 /** Opens a stream, reads the features, sends `text`, and returns everything up to the close. */
-async function afterFeatures(world: World, text: string | Uint8Array): Promise<string> {
+async function afterFeatures(world: C2sWorld, text: string | Uint8Array): Promise<string> {
   const client = await rawClient(world);
   client.open();
   await client.next(/<\/stream:features>/);
@@ -21,13 +18,10 @@ async function afterFeatures(world: World, text: string | Uint8Array): Promise<s
   return answer;
 }
 
-async function withWorld(body: (world: World) => Promise<void>, config = CONFIG()) {
-  const world = await c2sWorld(config);
-  try {
-    await body(world);
-  } finally {
-    await world.stop();
-  }
+/** Runs `body` on a fresh `c2sWorld(extra)`, stopped afterwards. */
+async function withWorld(body: (world: C2sWorld) => Promise<void>, extra = "") {
+  await using world = await c2sWorld(extra);
+  await body(world);
 }
 
 Deno.test("c2s answers a stream in another default namespace with invalid-namespace", async () => {
@@ -95,33 +89,29 @@ Deno.test("c2s answers bytes that are not UTF-8 with unsupported-encoding", asyn
 });
 
 Deno.test("c2s answers a stanza over the size limit with policy-violation", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { "stanza-size": "1KiB" }));
   await withWorld(async (world) => {
     const big = `<message to='bob@localhost'><body>${"x".repeat(2000)}</body></message>`;
     assert.match(await afterFeatures(world, big), streamError("policy-violation"));
-  }, config);
+  }, `<limits stanza-size="1KiB"/>`);
 });
 
 Deno.test("c2s closes an idle bound stream with connection-timeout", async () => {
-  const config = CONFIG();
-  config.append(xml("limits", { "idle-timeout": "2m", keepalive: "1m" }));
   await withWorld(async (world) => {
-    await addUser(world.xdb, "alice", "pw");
-    const client = await boundClient(world, "alice", "pw", "phone");
+    await addUser(world, "alice");
+    const client = await login(world, "alice", "phone");
     world.memory.clock.advance(60_000);
     assert.match(await client.next(/ /), /^ $/); // a whitespace keepalive, not yet a timeout
     world.memory.clock.advance(60_000);
     assert.match(await client.next(/<\/stream:stream>/), streamError("connection-timeout"));
     await client.closed();
-  }, config);
+  }, `<limits idle-timeout="2m" keepalive="1m"/>`);
 });
 
 Deno.test("c2s closes the older stream with conflict when a new login takes its resource", async () => {
   await withWorld(async (world) => {
-    await addUser(world.xdb, "alice", "pw");
-    const first = await boundClient(world, "alice", "pw", "phone");
-    const second = await boundClient(world, "alice", "pw", "phone");
+    await addUser(world, "alice");
+    const first = await login(world, "alice", "phone");
+    const second = await login(world, "alice", "phone");
     assert.match(await first.next(/<\/stream:stream>/), streamError("conflict"));
     await first.closed();
     // The new session lives on and still reaches the sm.
@@ -135,8 +125,8 @@ Deno.test("c2s closes the older stream with conflict when a new login takes its 
 
 Deno.test("c2s answers a stanza with someone else's from with invalid-from", async () => {
   await withWorld(async (world) => {
-    await addUser(world.xdb, "alice", "pw");
-    const client = await boundClient(world, "alice", "pw", "phone");
+    await addUser(world, "alice");
+    const client = await login(world, "alice", "phone");
     client.send("<message to='bob@localhost' from='mallory@localhost/x'><body>x</body></message>");
     assert.match(await client.next(/<\/stream:stream>/), streamError("invalid-from"));
     await client.closed();
@@ -145,8 +135,8 @@ Deno.test("c2s answers a stanza with someone else's from with invalid-from", asy
 
 Deno.test("c2s accepts a from of the client's own bare or full JID", async () => {
   await withWorld(async (world) => {
-    await addUser(world.xdb, "alice", "pw");
-    const client = await boundClient(world, "alice", "pw", "phone");
+    await addUser(world, "alice");
+    const client = await login(world, "alice", "phone");
     client.send("<message to='bob@localhost' from='alice@localhost' id='a'/>");
     client.send("<message to='bob@localhost' from='alice@localhost/phone' id='b'/>");
     const echoed = await client.next(/<message[^>]*id=.b.[^>]*\/>/);
@@ -156,9 +146,9 @@ Deno.test("c2s accepts a from of the client's own bare or full JID", async () =>
 });
 
 Deno.test("c2s sends system-shutdown to a bound stream when its section stops", async () => {
-  const world = await c2sWorld(CONFIG());
-  await addUser(world.xdb, "alice", "pw");
-  const client = await boundClient(world, "alice", "pw", "phone");
+  const world = await c2sWorld();
+  await addUser(world, "alice");
+  const client = await login(world, "alice", "phone");
   await world.stop();
   assert.match(await client.next(/<\/stream:stream>/), streamError("system-shutdown"));
   await client.closed();
@@ -173,17 +163,17 @@ Deno.test("c2s answers a second stream header inside an open stream with invalid
       client.open();
       await client.next(/<\/stream:features>/);
       client.send(header);
-      await settle();
+      await world.settle();
       assert.match(client.text, streamError("invalid-xml"));
       await client.closed();
     });
   });
   await t.step("on a bound stream", async () => {
     await withWorld(async (world) => {
-      await addUser(world.xdb, "alice", "pw");
-      const client = await boundClient(world, "alice", "pw", "phone");
+      await addUser(world, "alice");
+      const client = await login(world, "alice", "phone");
       client.send(header);
-      await settle();
+      await world.settle();
       assert.match(client.text, streamError("invalid-xml"));
       await client.closed();
     });
