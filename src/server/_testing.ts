@@ -205,12 +205,24 @@ export class TestServer implements AsyncDisposable {
     return this.adapters.net.connect({ hostname, port, ...options });
   }
 
-  /** Lets the tree finish what it is delivering and callbacks of the next turns run. */
+  /**
+   * Lets the tree finish what it is delivering, every section's XDB requests get their replies
+   * (a KV operation may take longer than a few turns on a busy machine), and callbacks of the
+   * next turns run.
+   */
   async settle(rounds = 10): Promise<void> {
     for (let round = 0; round < rounds; round++) {
-      await this.router.idle();
+      await this.quiet();
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  /** Resolves once the tree delivers nothing and no section waits for an XDB reply. */
+  async quiet(): Promise<void> {
+    do {
+      await this.router.idle();
+      await Promise.all(this.#server?.sections().map((section) => section.settle()) ?? []);
+    } while (this.#server?.sections().some((section) => section.xdbInFlight > 0));
   }
 }
 

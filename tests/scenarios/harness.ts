@@ -94,7 +94,7 @@ export async function scenario(options: { users?: string[] } = {}) {
     let quiet = 0;
     let seen = -1;
     for (let turn = 0; turn < 500 && quiet < 4; turn++) {
-      await router.idle();
+      await world.quiet();
       await new Promise((resolve) => setTimeout(resolve, 0));
       const traffic = toC2s.length + remoteInbox.length;
       if (traffic === seen) quiet++;
