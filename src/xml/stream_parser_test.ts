@@ -483,9 +483,10 @@ Deno.test("StreamParser.inStanza is true inside a stanza or a tag, false between
   ]);
 });
 
-Deno.test("StreamParser keeps thousands of namespace declarations and prefixed attributes linear", () => {
+Deno.test("StreamParser resolves thousands of namespace declarations and prefixed attributes", () => {
   // Each name used to search every declaration in scope, and each prefixed attribute every
-  // other one: a 1 MiB header and stanza cost seconds of CPU, again for every such stanza.
+  // other one: a 1 MiB header and stanza cost 6 s of CPU, now 0.15 s. The speed is the
+  // parser benchmark's to watch (no timed assertions in tests); this checks the result.
   let header = `<stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAMS}'`;
   for (let k = 0; header.length < 900_000; k++) header += ` xmlns:p${k}='urn:p'`;
   let stanza = "<m>" + "<p0:a/><a/>".repeat(40_000) + "<m";
@@ -498,13 +499,9 @@ Deno.test("StreamParser keeps thousands of namespace declarations and prefixed a
     onStreamEnd() {},
     onError: (error) => events.push(error.message),
   }, { maxStanzaBytes: 1 << 20 });
-  const started = performance.now();
   parser.write(header + ">");
   parser.write(stanza);
-  const elapsed = performance.now() - started;
   assert.deepEqual(events, ["start", "80001 jabber:client"]);
-  // A bound far from both: about 0.15 s now, 6 s before.
-  assert.ok(elapsed < 2_000, `took ${elapsed} ms`);
 });
 
 Deno.test("parseFragment() parses one element with its namespaces", () => {
