@@ -2,10 +2,10 @@
  * What may cross a component link (XEP-0114 §3; ROUTING.md "Links to other processes"): only
  * `<message>`, `<presence>` and `<iq>`, and from a component only addresses of its own hosts.
  */
-import { StreamError } from "../../../util/errors.ts";
-import { patternCovers } from "../../../tree/delivery_tree.ts";
-import { domainOf } from "../../../util/jid.ts";
-import type { Element } from "../../../xml/element.ts";
+import { StreamError } from "../util/errors.ts";
+import { patternCovers } from "../tree/delivery_tree.ts";
+import { domainOf } from "../util/jid.ts";
+import type { Element } from "../xml/element.ts";
 
 const STANZAS = new Set(["message", "presence", "iq"]);
 

@@ -1,9 +1,9 @@
 /** Tests of StreamLink: headers, elements both ways, and every way a stream ends, reported once. */
 import assert from "node:assert/strict";
-import { MemoryNet } from "../../../adapters/memory/mod.ts";
-import type { Connection } from "../../../adapters/types.ts";
-import { NS_COMPONENT_ACCEPT } from "../../../util/ns.ts";
-import { type Element, xml } from "../../../xml/element.ts";
+import { MemoryNet } from "../adapters/memory/mod.ts";
+import type { Connection } from "../adapters/types.ts";
+import { NS_COMPONENT_ACCEPT } from "../util/ns.ts";
+import { type Element, xml } from "../xml/element.ts";
 import { type StreamEnd, StreamLink } from "./stream_link.ts";
 
 /** Two connected pipes on the memory net. */

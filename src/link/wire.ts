@@ -8,15 +8,15 @@
  * it, so a loop between two nodes is stopped like a loop inside one. Component links never carry
  * it: a component speaks plain XEP-0114.
  */
-import { Packet } from "../../../tree/packet.ts";
+import { Packet } from "../tree/packet.ts";
 import {
   NS_CLIENT,
   NS_COMPONENT_ACCEPT,
   NS_COMPONENT_CONNECT,
   NS_COMPONENT_EXEC,
   NS_SERVER,
-} from "../../../util/ns.ts";
-import { Element } from "../../../xml/element.ts";
+} from "../util/ns.ts";
+import { Element } from "../xml/element.ts";
 
 /** The namespace of our own attributes on link streams (the hop count). */
 export const NS_LINK = "jabberd:link";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pemToDer } from "../../adapters/tls_select.ts";
+import { pemToDer } from "../adapters/tls_select.ts";
 import { endPointHash, makeCertificates, serverEndPoint } from "./x509.ts";
 
 Deno.test("makeCertificates() makes a CA and a leaf whose TLS handshake a rustls client accepts", async () => {

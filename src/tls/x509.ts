@@ -24,9 +24,9 @@ function serial(): string {
 }
 
 /**
- * Makes a CA (CA:TRUE, keyCertSign) and a leaf for `domains` (CA:FALSE, serverAuth, SAN = the
- * domains), both ECDSA P-256. Two steps because rustls (Deno's TLS) refuses a self-signed
- * certificate used directly as a server certificate (`CaUsedAsEndEntity`).
+ * Makes a CA (CA:TRUE, keyCertSign) and a leaf for `domains` (CA:FALSE, serverAuth and
+ * clientAuth, SAN = the domains), both ECDSA P-256. Two steps because rustls (Deno's TLS)
+ * refuses a self-signed certificate used directly as a server certificate (`CaUsedAsEndEntity`).
  */
 export async function makeCertificates(
   domains: readonly string[],
@@ -63,7 +63,11 @@ export async function makeCertificates(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      // clientAuth too: s2s presents the same certificate as a client (XEP-0178).
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
       new x509.SubjectAlternativeNameExtension(
         domains.map((d) => ({ type: "dns" as const, value: d })),
       ),

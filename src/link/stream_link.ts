@@ -5,11 +5,11 @@
  *
  * It knows nothing of handshakes or packets: `<accept>`, `<connect>` and `<exec>` build on it.
  */
-import type { Connection } from "../../../adapters/types.ts";
-import { StreamError, type StreamErrorCondition } from "../../../util/errors.ts";
-import { NS_STREAM } from "../../../util/ns.ts";
-import { type Element, escapeAttr } from "../../../xml/element.ts";
-import { StreamParser } from "../../../xml/stream_parser.ts";
+import type { Connection } from "../adapters/types.ts";
+import { StreamError, type StreamErrorCondition } from "../util/errors.ts";
+import { NS_STREAM } from "../util/ns.ts";
+import { type Element, escapeAttr } from "../xml/element.ts";
+import { StreamParser } from "../xml/stream_parser.ts";
 
 /** What a StreamLink needs of its pipe: a Connection, or a child process's stdin/stdout. */
 export type BytePipe = Pick<Connection, "onData" | "onClose" | "write" | "close">;

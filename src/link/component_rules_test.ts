@@ -1,7 +1,7 @@
 /** Tests of the component link rules: stanzas only, and `from` within the component's hosts. */
 import assert from "node:assert/strict";
-import { StreamError } from "../../../util/errors.ts";
-import { xml } from "../../../xml/element.ts";
+import { StreamError } from "../util/errors.ts";
+import { xml } from "../xml/element.ts";
 import { addressAllowed, checkComponentStanza } from "./component_rules.ts";
 
 Deno.test("checkComponentStanza() lets stanzas through and refuses xdb, log and route", () => {

@@ -1,9 +1,9 @@
 /** Tests of the link wire format: every packet kind survives a trip over a stream, hops too. */
 import assert from "node:assert/strict";
-import { Packet } from "../../../tree/packet.ts";
-import { NS_CLIENT, NS_COMPONENT_ACCEPT } from "../../../util/ns.ts";
-import { parseFragment } from "../../../xml/stream_parser.ts";
-import { xml } from "../../../xml/element.ts";
+import { Packet } from "../tree/packet.ts";
+import { NS_CLIENT, NS_COMPONENT_ACCEPT } from "../util/ns.ts";
+import { parseFragment } from "../xml/stream_parser.ts";
+import { xml } from "../xml/element.ts";
 import { decodePacket, encodePacket, HOPS_ATTR, NS_LINK, NS_NODE_LINK } from "./wire.ts";
 
 /** Writes a packet inside a link stream and reads it back as the other side would. */

@@ -1,7 +1,8 @@
 /**
- * Runs async jobs one after another per key (a user's bare JID), so that a read-modify-write of
- * one user's data (offline count and append, delivery and deletion) never interleaves with
- * another on the same data, while different users run in parallel.
+ * Runs async jobs one after another per key, so that a read-modify-write of one key's data never
+ * interleaves with another on the same data, while different keys run in parallel: a user's bare
+ * JID in the session manager (offline count and append, delivery and deletion; roster; PEP), a
+ * room in MUC (a join, a kick, a store of its configuration).
  */
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();

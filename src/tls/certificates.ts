@@ -1,11 +1,18 @@
 /**
- * The certificates c2s presents (RFC 6120 §13.7.1.2, RFC 6066 §3 SNI): read per host from the
- * files the config names and read again on `CONFIG_RELOADED`; when none is configured, a CA and
+ * The certificates the listeners present (c2s, s2s, http; RFC 6120 §13.7.1.2, RFC 6066 §3
+ * SNI): read per host from the files the config names and read again on `CONFIG_RELOADED`; when none is configured, a CA and
  * a server certificate for the domains, made once under `./data/certs/` beside the config.
  */
-import type { CertificatePair, FileAdapter, ServerTlsOptions } from "../../adapters/types.ts";
-import type { CertificateConfig } from "./config.ts";
+import type { CertificatePair, FileAdapter, ServerTlsOptions } from "../adapters/types.ts";
 import { makeCertificates } from "./x509.ts";
+
+/** A configured certificate for a host: `<certificate host cert key/>` in c2s, `<tls>` in s2s. */
+export interface CertificateConfig {
+  host: string;
+  /** Paths as written; resolved against the config file's folder. */
+  cert: string;
+  key: string;
+}
 
 export interface CertificateStoreOptions {
   files: FileAdapter;

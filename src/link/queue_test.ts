@@ -1,9 +1,9 @@
 /** Tests of the link queue: bounded by count and age, and what it drops bounces by the tree's rules. */
 import assert from "node:assert/strict";
-import { ManualClock } from "../../../adapters/memory/mod.ts";
-import { Packet } from "../../../tree/packet.ts";
-import type { StanzaErrorCondition } from "../../../util/errors.ts";
-import { xml } from "../../../xml/element.ts";
+import { ManualClock } from "../adapters/memory/mod.ts";
+import { Packet } from "../tree/packet.ts";
+import type { StanzaErrorCondition } from "../util/errors.ts";
+import { xml } from "../xml/element.ts";
 import { bounceOf, LinkQueue } from "./queue.ts";
 
 function setup(max: number, ageMs: number) {

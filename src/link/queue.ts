@@ -3,10 +3,10 @@
  * wait until the peer is back, bounded by count and by age; what overflows or expires is bounced
  * through the tree's rules (R17–R20), never silently lost.
  */
-import type { Clock, TimerId } from "../../../adapters/types.ts";
-import { Packet } from "../../../tree/packet.ts";
-import { errorReply, StanzaError, type StanzaErrorCondition } from "../../../util/errors.ts";
-import { Element } from "../../../xml/element.ts";
+import type { Clock, TimerId } from "../adapters/types.ts";
+import { Packet } from "../tree/packet.ts";
+import { errorReply, StanzaError, type StanzaErrorCondition } from "../util/errors.ts";
+import { Element } from "../xml/element.ts";
 
 export interface LinkQueueOptions {
   /** The most packets held; one more is refused with `resource-constraint`. */

@@ -3,9 +3,9 @@
  * newest live stream when there is one, else into the bounded queue until a stream is back; a
  * packet the queue gives up on bounces to its sender (R17–R20), or is logged when it cannot.
  */
-import type { Clock } from "../../../adapters/types.ts";
-import type { Packet } from "../../../tree/packet.ts";
-import type { StanzaErrorCondition } from "../../../util/errors.ts";
+import type { Clock } from "../adapters/types.ts";
+import type { Packet } from "../tree/packet.ts";
+import type { StanzaErrorCondition } from "../util/errors.ts";
 import { bounceOf, LinkQueue } from "./queue.ts";
 import type { StreamLink } from "./stream_link.ts";
 import { encodePacket } from "./wire.ts";

@@ -1,11 +1,11 @@
 // The certificates c2s presents: the default CA + leaf made at first start, and reloading.
 import assert from "node:assert/strict";
-import { MemoryFiles } from "../../adapters/memory/mod.ts";
-import { pemToDer } from "../../adapters/tls_select.ts";
-import { CONFIG_RELOADED } from "../../server/module_api.ts";
-import { TLS_FIXTURES } from "../../server/_testing.ts";
+import { MemoryFiles } from "../adapters/memory/mod.ts";
+import { pemToDer } from "../adapters/tls_select.ts";
+import { CONFIG_RELOADED } from "../server/module_api.ts";
+import { TLS_FIXTURES } from "../server/_testing.ts";
 import { CertificateStore, DEFAULT_CERT_DIR } from "./certificates.ts";
-import { c2sWorld, DOMAIN, rawClient, sectionOf } from "./_testing.ts";
+import { c2sWorld, DOMAIN, rawClient, sectionOf } from "../modules/c2s/_testing.ts";
 
 Deno.test("CertificateStore.load() makes a CA and leaf at first start that a rustls client accepts", async () => {
   const files = new MemoryFiles();
@@ -81,7 +81,7 @@ Deno.test("c2s reloads its certificates on CONFIG_RELOADED for STARTTLS and dire
 });
 
 Deno.test("CertificateStore.load() writes the key it made readable by its owner only (mode 0600)", async () => {
-  const { denoAdapters } = await import("../../adapters/deno/mod.ts");
+  const { denoAdapters } = await import("../adapters/deno/mod.ts");
   const dir = await Deno.makeTempDir();
   try {
     await new CertificateStore({
