@@ -1,5 +1,5 @@
 #!/bin/sh
-# Makes the TLS test fixtures in tests/fixtures/tls/: a test CA and two leaf certificates signed by
+# Makes the TLS test fixtures in tests/fixtures/tls/: a test CA and leaf certificates signed by
 # it (rustls refuses a self-signed certificate used as a server certificate), valid for 100 years
 # so the tests never need openssl. Run from anywhere: sh tools/make_test_certs.sh
 set -eu
@@ -27,4 +27,8 @@ leaf() {
 
 leaf localhost localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
 leaf wildcard "*.example.test" "DNS:*.example.test"
+# Federation interop (tests/federation/): our two domains, and the Prosody and ejabberd peers.
+leaf jabberd.test jabberd.test "DNS:jabberd.test,DNS:jabberd2.test"
+leaf prosody.test prosody.test "DNS:prosody.test"
+leaf ejabberd.test ejabberd.test "DNS:ejabberd.test"
 # The CA key is thrown away: nobody can sign more certificates with this test CA.

@@ -323,4 +323,28 @@ export function netConformance(name: string, makeNet: () => NetAdapter): void {
       }
     });
   });
+
+  test("hands a requested client certificate to the server; verify:false takes any server", async (net) => {
+    const certs = testCertificates();
+    const accepted: Connection[] = [];
+    await withServer(net, { default: certs.localhost, requestCertificate: true }, (conn) => {
+      accepted.push(conn);
+      echo(conn);
+    }, async (port) => {
+      // The name does not match the server's certificate and no CA is given: only verify:false
+      // lets the handshake through (s2s checks the certificate itself).
+      const conn = await net.connect({
+        hostname: "127.0.0.1",
+        port,
+        tls: { serverName: "other.test", certificate: certs.wildcard, verify: false },
+      });
+      assert.deepEqual(conn.tls?.peerCertificate, pemToDer(certs.localhost.cert));
+      const received = new Received(conn);
+      conn.write("hello");
+      await received.wait((t) => t === "hello");
+      assert.deepEqual(accepted[0].tls?.peerCertificate, pemToDer(certs.wildcard.cert));
+      conn.close();
+      await received.closed;
+    });
+  });
 }

@@ -67,6 +67,16 @@ function serverTlsInfo(socket: tls.TLSSocket, options: ServerTlsOptions): TlsInf
   };
 }
 
+/** The client certificate and the verification switch of `ClientTlsOptions`, for `node:tls`. */
+function clientExtras(options: ClientTlsOptions): tls.ConnectionOptions {
+  return {
+    ...(options.certificate
+      ? { cert: options.certificate.cert, key: options.certificate.key }
+      : {}),
+    rejectUnauthorized: options.verify !== false,
+  };
+}
+
 function clientTlsInfo(socket: tls.TLSSocket): TlsInfo {
   return {
     peerCertificate: rawCertificate(socket.getPeerCertificate()),
@@ -159,6 +169,8 @@ class NodeConnection implements Connection {
           secureContext: contextFor(options.default),
           SNICallback: sniCallback(options),
           ALPNProtocols: options.alpnProtocols,
+          requestCert: options.requestCertificate === true,
+          rejectUnauthorized: false,
         }),
       "secure",
       (socket) => serverTlsInfo(socket, options),
@@ -173,6 +185,7 @@ class NodeConnection implements Connection {
           servername: options.serverName,
           ca: options.caCerts,
           ALPNProtocols: options.alpnProtocols,
+          ...clientExtras(options),
         }),
       "secureConnect",
       clientTlsInfo,
@@ -322,6 +335,8 @@ export class DenoNet implements NetAdapter {
         key: tlsOptions.default.key,
         SNICallback: sniCallback(tlsOptions),
         ALPNProtocols: tlsOptions.alpnProtocols,
+        requestCert: tlsOptions.requestCertificate === true,
+        rejectUnauthorized: false,
       });
       server.on("secureConnection", (socket: tls.TLSSocket) => {
         onConnection(new NodeConnection(socket, serverTlsInfo(socket, tlsOptions)));
@@ -351,6 +366,7 @@ export class DenoNet implements NetAdapter {
           servername: clientTls.serverName,
           ca: clientTls.caCerts,
           ALPNProtocols: clientTls.alpnProtocols,
+          ...clientExtras(clientTls),
         })
         : net.connect({ host: options.hostname, port: options.port });
       const timer = setTimeout(() => {

@@ -219,8 +219,17 @@ function simulateHandshake(server: ServerTlsOptions, client: ClientTlsOptions): 
   const certificate = pemToDer(selectCertificate(server, client.serverName).cert);
   // The server picks the first protocol of its own list that the client offers.
   const alpnProtocol = server.alpnProtocols?.find((p) => client.alpnProtocols?.includes(p));
+  // A client certificate reaches the server only when it asked for one, as in TLS.
+  const clientCertificate = server.requestCertificate && client.certificate
+    ? pemToDer(client.certificate.cert)
+    : undefined;
   return [
-    { serverName: client.serverName, localCertificate: certificate, alpnProtocol },
+    {
+      serverName: client.serverName,
+      localCertificate: certificate,
+      alpnProtocol,
+      ...(clientCertificate ? { peerCertificate: clientCertificate } : {}),
+    },
     { peerCertificate: certificate, alpnProtocol },
   ];
 }
