@@ -42,6 +42,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   tree: { args: [0, 0] },
   version: { args: [0, 0] },
   status: { args: [0, 0] },
+  sessions: { args: [0, 0] },
   stop: { args: [0, 0] },
   reload: { args: [0, 0] },
   help: { args: [0, 1] },

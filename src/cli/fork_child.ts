@@ -5,13 +5,8 @@
  * hosts (replies, xdb requests, log lines) goes back to the parent, with hop counts.
  */
 import { loadModuleDefinition, validateModule } from "../modules/base/worker/definition.ts";
-import { StreamLink } from "../modules/base/link/stream_link.ts";
-import {
-  decodePacket,
-  encodePacket,
-  linkHeaderAttrs,
-  NS_NODE_LINK,
-} from "../modules/base/link/wire.ts";
+import { StreamLink } from "../link/stream_link.ts";
+import { decodePacket, encodePacket, linkHeaderAttrs, NS_NODE_LINK } from "../link/wire.ts";
 import type { SectionKind } from "../server/module_api.ts";
 import { Section } from "../server/section.ts";
 import { UPLINK } from "../tree/delivery_tree.ts";

@@ -7,7 +7,8 @@ Usage: jabberd <command> [options]
 
 Commands:
   start     Run the server
-  status    Say whether the server runs (from its pidfile)
+  status    Say whether the server runs (from its pidfile; with the admin API, who is online)
+  sessions  List the sessions online (through the http component's admin API)
   stop      Stop the running server (SIGTERM to the pid in its pidfile)
   reload    Make the running server re-read its config (SIGHUP)
   check     Validate a config file and report every problem
@@ -42,7 +43,14 @@ Signals:
   status: `Usage: jabberd status [-c FILE]
 
 Says whether the server of that config runs, from its pidfile: "running as pid N since …"
-(exit 0), a stale pidfile (exit 1) or "not running" (exit 3).
+(exit 0), a stale pidfile (exit 1) or "not running" (exit 3). When the config has an <http>
+component with <admin token>, it adds what the admin API says: sessions, connections, sections.
+`,
+  sessions: `Usage: jabberd sessions [-c FILE]
+
+Lists the sessions online (JID, transport, address, since when), asking the running server's
+admin API: the config needs <http xmlns="jabberd:config:http"> with <admin token="…"/>, and
+its first plain <listen> is where it asks (loopback, which the admin API allows by default).
 `,
   stop: `Usage: jabberd stop [-c FILE]
 

@@ -12,6 +12,9 @@ import { runForkChild } from "./fork_child.ts";
 import { COMMAND_HELP, USAGE } from "./help.ts";
 import { runImport } from "./import.ts";
 import { runProcessCommand } from "./pidfile.ts";
+import { runSessions } from "./admin_client.ts";
+import { formatProblem } from "../config/mod.ts";
+import { readConfig } from "./read_config.ts";
 import { runStart } from "./start.ts";
 import { runTree } from "./tree.ts";
 import { runUser } from "./user.ts";
@@ -62,6 +65,15 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
     case "stop":
     case "reload":
       return await runProcessCommand(parsed.command, parsed.config, adapters, context.processes);
+    case "sessions": {
+      const source = await readConfig(parsed.config, adapters);
+      const errors = source.problems.filter((p) => p.severity === "error");
+      if (!source.config || errors.length > 0) {
+        for (const problem of errors) adapters.stderr(formatProblem(problem) + "\n");
+        return 1;
+      }
+      return await runSessions(source.config, adapters);
+    }
     case "user":
       return await runUser(parsed.rest, parsed.flags, parsed.config, context);
     case "import":

@@ -9,6 +9,7 @@ import type { Adapters } from "../adapters/types.ts";
 import { type Config, formatProblem } from "../config/mod.ts";
 import { dirname } from "../server/server.ts";
 import { resolvePath } from "../server/section.ts";
+import { adminStatus } from "./admin_client.ts";
 import { readConfig } from "./read_config.ts";
 
 /** Where the pidfile goes when the config has no `<pidfile>`, relative to the config's folder. */
@@ -101,6 +102,7 @@ export async function runProcessCommand(
       const since = await processes.modifiedAt(path);
       const when = since ? ` since ${since.toISOString()}` : "";
       adapters.stdout(`jabberd is running as pid ${pid}${when} (pidfile ${path})\n`);
+      adapters.stdout(await adminStatus(source.config, adapters));
       return 0;
     }
     case "reload":

@@ -98,6 +98,7 @@ export async function runStart(
             `restarted [${summary.restarted}], unchanged [${summary.unchanged}]`,
         );
       });
+    server.reloader = reload; // the admin API's reload (src/modules/http/admin.ts)
     stopListening.push(
       adapters.signals.on("SIGTERM", () => stop("SIGTERM")),
       adapters.signals.on("SIGINT", () => stop("SIGINT")),

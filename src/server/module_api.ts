@@ -6,6 +6,9 @@ import type { Adapters, TimerId } from "../adapters/types.ts";
 import type { Handler, Phase } from "../tree/handler.ts";
 import type { Packet } from "../tree/packet.ts";
 import type { Element } from "../xml/element.ts";
+import type { Offer } from "./offers.ts";
+
+export type { Offer } from "./offers.ts";
 
 /**
  * The event the server fires on every section a SIGHUP reload leaves running, so its modules
@@ -24,6 +27,26 @@ export const SERVER_STOPPING = "server-stopping";
 
 /** How long `Server.stop()` waits for the `server-stopping` hooks before it stops anyway. */
 export const STOPPING_TIMEOUT_MS = 10_000;
+
+/** The name under which the server offers its `ServerView` (`api.offered(SERVER_VIEW)`). */
+export const SERVER_VIEW = "server";
+
+/** What the admin API and the status page may read of the running server, and ask of it. */
+export interface ServerView {
+  /** The running sections: id, kind, hosts, handlers by phase, XDB requests in flight. */
+  sections(): {
+    id: string;
+    kind: SectionKind;
+    hosts: readonly string[];
+    handlers: { phase: string; label: string }[];
+    xdbInFlight: number;
+  }[];
+  /** The delivery tree: per kind, each host pattern and the section ids registered for it. */
+  tree(): { kind: string; pattern: string; ids: readonly string[] }[];
+  addresses(): (ListenerAddress & { section: string })[];
+  /** Re-reads the config as SIGHUP does; false when this server was started without a file. */
+  reload(): boolean;
+}
 
 /** A listener a module bound, as `publishAddress` makes it known. */
 export interface ListenerAddress {
@@ -76,6 +99,43 @@ export interface XdbClient {
   insert(owner: string, ns: string, item: Element, match?: string): Promise<void>;
   /** Removes the child that `match` selects. */
   remove(owner: string, ns: string, match: string): Promise<void>;
+  /**
+   * Keyed logs (an archive), beside the element of owner+ns: stores each entry's `item` under
+   * its `key` in its owner's log, one KV value each, keys sorted as strings (start them with the
+   * time to read by time). One request for many owners of one `host`, committed together.
+   */
+  append(host: string, ns: string, entries: readonly XdbLogEntry[]): Promise<void>;
+  /** The items of owner+ns's keyed log that `range` selects, in key order. */
+  range(owner: string, ns: string, range: XdbRange): Promise<XdbRangeResult>;
+  /** Deletes the items of owner+ns's keyed log that `range` selects; resolves to how many. */
+  trim(owner: string, ns: string, range: XdbRange): Promise<number>;
+}
+
+/** One item to append to a keyed log. */
+export interface XdbLogEntry {
+  /** `user@host` (of the request's host) or the host itself. */
+  owner: string;
+  key: string;
+  item: Element;
+}
+
+/** Which items of a keyed log: keys in [start, end), at most `limit` of those `match` selects. */
+export interface XdbRange {
+  start?: string;
+  end?: string;
+  limit?: number;
+  /** Newest (largest key) first. */
+  reverse?: boolean;
+  /** Only items whose name and attributes this match (match.ts) selects. */
+  match?: string;
+  /** Also count every selected item of the range, beyond `limit`. */
+  count?: boolean;
+}
+
+/** A range read: the items in key order (reversed with `reverse`), and the count if asked. */
+export interface XdbRangeResult {
+  items: { key: string; item: Element }[];
+  count?: number;
 }
 
 /** Timers that are cleared when the module unloads. */
@@ -130,6 +190,14 @@ export interface ModuleApi {
    * unloads, or by calling the returned function.
    */
   publishAddress(address: ListenerAddress): () => void;
+  /**
+   * Offers an object to the other sections of this server under `name` (c2s offers
+   * `C2S_STREAMS`, its stream acceptor, to the http component). Withdrawn when the module
+   * unloads, or by calling the returned function.
+   */
+  offer(name: string, value: unknown): () => void;
+  /** What sections (and the server itself, `SERVER_VIEW`) offer under `name`, oldest first. */
+  offered<T>(name: string): Offer<T>[];
   /** Registers the section as the default route for its kinds (`<uplink/>`). */
   addUplink(): void;
   readonly xdb: XdbClient;

@@ -21,6 +21,7 @@ import {
   SERVER_STOPPING,
   type Timers,
 } from "./module_api.ts";
+import { Offers } from "./offers.ts";
 import { XdbRequests } from "./xdb_client.ts";
 import { describe } from "../util/errors.ts";
 
@@ -40,6 +41,8 @@ export interface SectionOptions {
   configDir: string;
   /** How long an XDB request waits for its reply (default 10 s). */
   xdbTimeoutMs?: number;
+  /** The server's registry of `api.offer` (a section made alone gets its own). */
+  offers?: Offers;
 }
 
 type Undo = () => void | Promise<void>;
@@ -97,6 +100,11 @@ export class Section {
   /** The listener addresses the section's modules published, in order. */
   addresses(): ListenerAddress[] {
     return [...this.#addresses];
+  }
+
+  /** The host patterns the section's modules registered, in order. */
+  get hosts(): readonly string[] {
+    return [...this.#hosts];
   }
 
   /** The handlers on this section's chain, in run order (for `jabberd tree`). */
@@ -180,6 +188,7 @@ export class Section {
     const kinds = SECTION_PACKET_KINDS[this.kind];
     const timers = new Set<TimerId>();
     const clock = adapters.clock;
+    const offers = this.#options.offers ?? (this.#options.offers = new Offers());
     this.#undo.push(() => {
       for (const id of timers) clock.clearTimeout(id);
       timers.clear();
@@ -262,6 +271,12 @@ export class Section {
         section.#undo.push(withdraw);
         return withdraw;
       },
+      offer(name, value) {
+        const withdraw = offers.offer(name, section.id, value);
+        section.#undo.push(withdraw);
+        return withdraw;
+      },
+      offered: (name) => offers.find(name),
       addUplink() {
         this.addHost(UPLINK);
       },

@@ -8,7 +8,7 @@
  */
 import type { Adapters, TimerId } from "../adapters/types.ts";
 import { Router } from "../tree/router.ts";
-import type { Packet } from "../tree/packet.ts";
+import { type Packet, PACKET_KINDS } from "../tree/packet.ts";
 import { Element } from "../xml/element.ts";
 import {
   CONFIG_RELOADED,
@@ -16,8 +16,11 @@ import {
   type LogLevel,
   type ModuleDefinition,
   type SectionKind,
+  SERVER_VIEW,
+  type ServerView,
   STOPPING_TIMEOUT_MS,
 } from "./module_api.ts";
+import { Offers } from "./offers.ts";
 import { Section } from "./section.ts";
 
 /** One section of a validated config (what `src/config` produces). */
@@ -61,6 +64,8 @@ export class Server {
   readonly router: Router;
   readonly #options: ServerOptions;
   readonly #running = new Map<string, { plan: SectionPlan; section: Section; text: string }>();
+  readonly #offers = new Offers();
+  #reloader: (() => void) | undefined;
   #file = "";
 
   constructor(options: ServerOptions) {
@@ -69,6 +74,36 @@ export class Server {
       fallbackLog: options.fallbackLog ??
         ((packet) => options.adapters.stderr(defaultLogLine(packet, options.adapters))),
     });
+    this.#offers.offer(SERVER_VIEW, "jabberd", this.#view());
+  }
+
+  /** What `jabberd start` runs on SIGHUP, so the admin API can ask for the same (ServerView). */
+  set reloader(reload: () => void) {
+    this.#reloader = reload;
+  }
+
+  /** The read-only view the admin API gets through `api.offered(SERVER_VIEW)`. */
+  #view(): ServerView {
+    return {
+      sections: () =>
+        this.sections().map((section) => ({
+          id: section.id,
+          kind: section.kind,
+          hosts: section.hosts,
+          handlers: section.handlers(),
+          xdbInFlight: section.xdbInFlight,
+        })),
+      tree: () =>
+        PACKET_KINDS.flatMap((kind) =>
+          this.router.tree.entries(kind).map(([pattern, ids]) => ({ kind, pattern, ids }))
+        ),
+      addresses: () => this.addresses(),
+      reload: () => {
+        if (!this.#reloader) return false;
+        this.#reloader();
+        return true;
+      },
+    };
   }
 
   /** The running sections, in start order. */
@@ -180,6 +215,7 @@ export class Server {
       adapters: this.#options.adapters,
       configDir: dirname(this.#file),
       xdbTimeoutMs: this.#options.xdbTimeoutMs,
+      offers: this.#offers,
     });
     this.#running.set(plan.id, { plan, section, text: plan.element.toString() });
     try {

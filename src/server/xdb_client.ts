@@ -7,7 +7,7 @@ import type { Clock } from "../adapters/types.ts";
 import { StanzaError } from "../util/errors.ts";
 import type { Packet } from "../tree/packet.ts";
 import { Element } from "../xml/element.ts";
-import type { XdbClient } from "./module_api.ts";
+import type { XdbClient, XdbLogEntry, XdbRange, XdbRangeResult } from "./module_api.ts";
 
 export interface XdbClientOptions {
   /** The requesting section's id: replies are addressed to it. */
@@ -64,6 +64,32 @@ export class XdbRequests implements XdbClient {
 
   async remove(owner: string, ns: string, match: string): Promise<void> {
     await this.#request({ type: "set", to: owner, ns, action: "remove", match });
+  }
+
+  async append(host: string, ns: string, entries: readonly XdbLogEntry[]): Promise<void> {
+    await this.#request({ type: "set", to: host, ns, action: "append" }, appendElement(entries));
+  }
+
+  async range(owner: string, ns: string, range: XdbRange): Promise<XdbRangeResult> {
+    const reply = await this.#request({
+      type: "get",
+      to: owner,
+      ns,
+      action: "range",
+      ...rangeAttrs(range),
+    });
+    return rangeResult(reply.elements[0]);
+  }
+
+  async trim(owner: string, ns: string, range: XdbRange): Promise<number> {
+    const reply = await this.#request({
+      type: "set",
+      to: owner,
+      ns,
+      action: "trim",
+      ...rangeAttrs(range),
+    });
+    return Number(reply.elements[0]?.attrs.count ?? 0);
   }
 
   /** How many requests are in flight. */
@@ -179,4 +205,53 @@ export function xdbMatch(name: string, attrs: Readonly<Record<string, string>> =
 
 function escapeMatch(text: string): string {
   return text.replace(/[%&=?]/g, (ch) => "%" + ch.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** The attributes of a keyed-log request that carry its range (ROUTING.md, "xdb"). */
+export function rangeAttrs(range: XdbRange): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  if (range.start !== undefined) attrs.start = range.start;
+  if (range.end !== undefined) attrs.end = range.end;
+  if (range.match !== undefined) attrs.match = range.match;
+  if (range.reverse) attrs.reverse = "true";
+  if (range.count) attrs.count = "true";
+  if (range.limit !== undefined) attrs.limit = String(range.limit);
+  return attrs;
+}
+
+/** Reads the `<range count?><item key>…</item></range>` of a range reply. */
+export function rangeResult(range: Element | undefined): XdbRangeResult {
+  const items = (range?.getChildren("item") ?? []).map((entry) => ({
+    key: entry.attrs.key ?? "",
+    item: entry.elements[0],
+  })).filter(({ item }) => item !== undefined);
+  const count = range?.attrs.count;
+  return count === undefined ? { items } : { items, count: Number(count) };
+}
+
+/** Appends as they travel: `<append><item owner="…" key="…">item</item>…</append>`. */
+export function appendElement(entries: readonly XdbLogEntry[]): Element {
+  const append = new Element("append", {});
+  for (const { owner, key, item } of entries) {
+    append.append(new Element("item", { owner, key }, [item]));
+  }
+  return append;
+}
+
+/** Reads an `<append>` back; throws for an entry without owner, key or item. */
+export function appendEntries(append: Element): XdbLogEntry[] {
+  return append.getChildren("item").map((entry) => {
+    const { owner, key } = entry.attrs;
+    const item = entry.elements[0];
+    if (!owner || !key || !item) throw new Error("XDB append item needs owner, key and an item");
+    return { owner, key, item };
+  });
+}
+
+/** A range read as it travels: `<range count?><item key="…">item</item>…</range>`. */
+export function rangeElement(result: XdbRangeResult): Element {
+  const range = new Element("range", {});
+  if (result.count !== undefined) range.attrs.count = String(result.count);
+  for (const { key, item } of result.items) range.append(new Element("item", { key }, [item]));
+  return range;
 }

@@ -8,8 +8,8 @@ import { JID } from "../../util/jid.ts";
 import { type Element, escapeText } from "../../xml/element.ts";
 import { NS_SASL } from "./features.ts";
 import { createMechanism, mechanismNames, type SaslMechanism, type SaslStep } from "./sasl/mod.ts";
-import { STREAM_CLOSE, type StreamControl } from "./stream.ts";
-import { serverEndPoint } from "./x509.ts";
+import type { StreamControl } from "./stream.ts";
+import { serverEndPoint } from "../../tls/x509.ts";
 
 type Failure = Extract<SaslStep, { type: "failure" }>;
 
@@ -91,6 +91,7 @@ export class SaslAuthentication {
     const payload = step.data ? step.data.toBase64() : "";
     stream.write(`<success xmlns='${NS_SASL}'>${payload}</success>`);
     stream.ctx.log.info(`c2s connection ${stream.id}: ${step.username}@${stream.domain} logged in`);
+    stream.ctx.counters.logins++;
     return step.username;
   }
 
@@ -100,6 +101,7 @@ export class SaslAuthentication {
     stream.write(`<failure xmlns='${NS_SASL}'><${step.condition}/>${text}</failure>`);
     if (this.#attempted !== undefined && step.condition !== "aborted") {
       // Who tried which account from where, for the operator (never what was sent as proof).
+      stream.ctx.counters.loginFailures++;
       stream.ctx.log.info(
         `c2s: failed login as ${this.#attempted} from ` +
           `${stream.conn.remote.hostname} with ${this.#mechanismName}: ${step.condition}`,
@@ -112,8 +114,7 @@ export class SaslAuthentication {
     this.#failures++;
     if (this.#failures >= stream.ctx.config.limits.authAttempts) {
       // RFC 6120 §6.4.5: after a configurable number of retries, close the stream.
-      stream.write(STREAM_CLOSE);
-      stream.end();
+      stream.close();
     }
     return undefined;
   }

@@ -17,7 +17,9 @@ import {
 } from "../../config/options.ts";
 import { normalizeDomain } from "../../util/jid.ts";
 import type { Element } from "../../xml/element.ts";
-import { type Cidr, parseCidr } from "./cidr.ts";
+import { type Cidr, parseCidr } from "../../util/cidr.ts";
+import type { CertificateConfig } from "../../tls/certificates.ts";
+export type { CertificateConfig };
 
 export const NS_C2S_CONFIG = "jabberd:config:c2s";
 
@@ -27,13 +29,6 @@ export interface ListenConfig {
   address: string;
   /** `starttls`: plain TCP offering STARTTLS; `direct`: TLS from the first byte (XEP-0368). */
   tls: "starttls" | "direct";
-}
-
-export interface CertificateConfig {
-  host: string;
-  /** Paths as written; resolved against the config file's folder. */
-  cert: string;
-  key: string;
 }
 
 export interface LimitsConfig {

@@ -8,34 +8,27 @@
 import type { Connection } from "../../adapters/types.ts";
 import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
 import type { StreamErrorCondition } from "../../util/errors.ts";
-import { NS_CLIENT, NS_STANZAS_ERRORS } from "../../util/ns.ts";
+import { NS_CLIENT, NS_CSI, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { Element } from "../../xml/element.ts";
-import { StreamParser, type StreamParserEvents, type XmlError } from "../../xml/stream_parser.ts";
+import type { StreamParserEvents, XmlError } from "../../xml/stream_parser.ts";
 import { SaslAuthentication } from "./auth.ts";
 import { bindResult, emptyResult, isBind, isLegacySession, requestedJid } from "./bind.ts";
 import { checkIq, stanzaName } from "./client_stanza.ts";
 import { NS_SASL, NS_TLS, streamFeatures } from "./features.ts";
-import { Karma } from "./limits.ts";
+import type { FrameParser, StreamFraming } from "./framing.ts";
+import { Karma } from "../../util/limits.ts";
 import { NS_REGISTER } from "./register.ts";
 import { registerBeforeLogin } from "./register_step.ts";
 import { routeToSm, sessionEnded, sessionEndError } from "./session.ts";
 import { startTls } from "./starttls.ts";
-import {
-  type C2sContext,
-  checkHeader,
-  servedHost,
-  STREAM_CLOSE,
-  type StreamControl,
-  streamErrorText,
-  streamHeader,
-} from "./stream.ts";
+import { type C2sContext, checkHeader, servedHost, type StreamControl } from "./stream.ts";
 
 export class C2sConnection {
   readonly id: string;
   readonly #conn: Connection;
   readonly #ctx: C2sContext;
-  readonly #directTls: boolean;
-  readonly #parser: StreamParser;
+  readonly #framing: StreamFraming;
+  readonly #parser: FrameParser;
   readonly #karma: Karma;
   readonly #control: StreamControl;
   #domain: string | undefined;
@@ -109,19 +102,26 @@ export class C2sConnection {
     end(): void {
       this.#c.#end();
     }
+    close(): void {
+      this.#c.close();
+    }
   };
 
-  constructor(id: string, conn: Connection, ctx: C2sContext, directTls: boolean) {
+  /** Since when the connection exists (ms, the module's clock), for the admin API. */
+  readonly since: number;
+
+  constructor(id: string, conn: Connection, ctx: C2sContext, framing: StreamFraming) {
     this.id = id;
     this.#conn = conn;
     this.#ctx = ctx;
-    this.#directTls = directTls;
+    this.#framing = framing;
     const limits = ctx.config.limits;
     const now = ctx.timer.now();
+    this.since = now;
     this.#lastRead = now;
     this.#lastWrite = now;
     this.#karma = new Karma(limits.rate, limits.burst, now);
-    this.#parser = new StreamParser(new C2sConnection.#ParserEvents(this), {
+    this.#parser = framing.parser(new C2sConnection.#ParserEvents(this), {
       maxStanzaBytes: limits.stanzaSize,
     });
     this.#control = new C2sConnection.#Control(this);
@@ -144,6 +144,11 @@ export class C2sConnection {
 
   get remoteAddress(): string {
     return this.#conn.remote.hostname;
+  }
+
+  /** The transport it runs over (`tcp`, `tcp-tls`, `websocket`, `bosh`). */
+  get transport(): string {
+    return this.#framing.kind;
   }
 
   #guard(fn: () => void, stanza?: Element): void {
@@ -197,7 +202,7 @@ export class C2sConnection {
   #write(data: string): void {
     if (this.#closed) return;
     this.#lastWrite = this.#ctx.timer.now();
-    this.#conn.write(data);
+    this.#conn.write(this.#framing.frame(data));
   }
 
   /** Writes a stanza from the session manager to the client. */
@@ -235,12 +240,14 @@ export class C2sConnection {
     if (now - this.#lastRead >= limits.idleTimeout) {
       this.streamError("connection-timeout", "Idle for too long");
     } else if (this.#headerSent && now - this.#lastWrite >= limits.keepalive) {
-      this.#write(" "); // whitespace keepalive (RFC 6120 §4.6.1)
+      const keepalive = this.#framing.keepalive;
+      if (keepalive !== undefined) this.#write(keepalive);
     }
   }
 
   #sendHeader(from: string | undefined): void {
-    this.#write(streamHeader(from));
+    const header = this.#framing.header(from);
+    if (header) this.#write(header);
     this.#headerSent = true;
   }
 
@@ -259,7 +266,7 @@ export class C2sConnection {
     const channelBinding = secure && this.#conn.tls?.localCertificate !== undefined;
     const authenticated = this.#username !== undefined;
     return streamFeatures({
-      starttls: !secure && !this.#directTls,
+      starttls: !secure && this.#framing.starttls,
       tlsRequired: config.requireEncryption,
       mechanisms: this.#auth?.offer({
         allowed: mayAuth,
@@ -277,7 +284,8 @@ export class C2sConnection {
   async #onStanza(stanza: Element): Promise<void> {
     const ns = stanza.ns;
     if (ns === NS_TLS) {
-      const offered = !this.#conn.secure && !this.#directTls && this.#username === undefined;
+      const offered = !this.#conn.secure && this.#framing.starttls &&
+        this.#username === undefined;
       return await startTls(this.#control, stanza, offered);
     }
     if (ns === NS_SASL) {
@@ -285,6 +293,11 @@ export class C2sConnection {
       this.#username = await this.#auth.handle(this.#control, stanza);
       if (this.#username !== undefined) this.#auth = undefined;
       return;
+    }
+    if (ns === NS_CSI && this.#jid) {
+      // XEP-0352 <active/>, <inactive/>: the session manager holds stanzas back, not c2s.
+      const route = new Element("route", { to: this.#jid, from: this.route }, [stanza]);
+      return this.#ctx.deliver(route);
     }
     if (ns !== NS_CLIENT) {
       throw new StreamError("unsupported-stanza-type", `<${stanza.local}> is not a client stanza`);
@@ -358,7 +371,8 @@ export class C2sConnection {
   streamError(condition: StreamErrorCondition, text?: string): void {
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
-    this.#write(streamErrorText(condition, text));
+    this.#write(this.#framing.error(condition, text));
+    if (this.#framing.close) this.#write(this.#framing.close);
     this.#ctx.log.debug(`c2s connection ${this.id}: stream error ${condition}`);
     this.#end();
   }
@@ -367,7 +381,7 @@ export class C2sConnection {
   close(): void {
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
-    this.#write(STREAM_CLOSE);
+    if (this.#framing.close) this.#write(this.#framing.close);
     this.#end();
   }
 

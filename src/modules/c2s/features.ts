@@ -1,4 +1,5 @@
 /** The `<stream:features/>` c2s announces at each stage of negotiation (RFC 6120 §4.3.2). */
+import { NS_CSI } from "../../util/ns.ts";
 import { Element } from "../../xml/element.ts";
 
 export const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
@@ -31,6 +32,8 @@ export function streamFeatures(state: FeatureState): Element {
     // The session manager keeps roster versions (XEP-0237) and pre-approvals (RFC 6121 §3.4).
     features.c("ver", { xmlns: "urn:xmpp:features:rosterver" }).up();
     features.c("sub", { xmlns: "urn:xmpp:features:pre-approval" }).up();
+    // XEP-0352: the nonzas are passed on to the session manager, which holds stanzas back.
+    features.c("csi", { xmlns: NS_CSI }).up();
     return features;
   }
   if (state.starttls) {

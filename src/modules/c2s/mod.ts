@@ -10,13 +10,22 @@ import {
   SERVER_STOPPING,
 } from "../../server/module_api.ts";
 import { Element } from "../../xml/element.ts";
-import { CertificateStore } from "./certificates.ts";
+import { CertificateStore } from "../../tls/certificates.ts";
 import { NS_C2S_CONFIG, parseC2sConfig, readC2sConfig } from "./config.ts";
 import { C2sConnection } from "./connection.ts";
-import { ConnectionCounter } from "./limits.ts";
+import { ConnectionCounter } from "../../util/limits.ts";
 import { openListeners } from "./listener.ts";
 import { Registration } from "./register.ts";
-import { streamErrorText, streamHeader, tickInterval } from "./stream.ts";
+import {
+  BOSH_FRAMING,
+  type StreamFraming,
+  TCP_DIRECT_TLS,
+  TCP_STARTTLS,
+  WEBSOCKET_FRAMING,
+} from "./framing.ts";
+import { tickInterval } from "./stream.ts";
+import { C2S_STREAMS, type C2sCounters, type C2sStreams } from "../../server/c2s_streams.ts";
+import { JID } from "../../util/jid.ts";
 
 export const c2sModule: ModuleDefinition = {
   element: NS_C2S_CONFIG,
@@ -52,7 +61,9 @@ export const c2sModule: ModuleDefinition = {
       for (const connection of connections.values()) connection.tick();
     }, tickInterval(config.limits));
     let next = 1;
+    const counters: C2sCounters = { logins: 0, loginFailures: 0, refused: 0 };
     const context = {
+      counters,
       id: api.id,
       config,
       timer: api.timer,
@@ -72,7 +83,7 @@ export const c2sModule: ModuleDefinition = {
         if (connections.delete(connection.id)) perIp.release(connection.remoteAddress);
       },
     };
-    const accept = (conn: Connection, directTls: boolean) => {
+    const accept = (conn: Connection, framing: StreamFraming) => {
       try {
         const address = conn.remote.hostname;
         if (!perIp.acquire(address)) {
@@ -80,12 +91,16 @@ export const c2sModule: ModuleDefinition = {
             `c2s: refused a connection from ${address}: ${perIp.max} connections from one ` +
               "address (limit <limits connections-per-ip>)",
           );
-          conn.write(streamHeader(config.domains[0]) + streamErrorText("policy-violation"));
+          counters.refused++;
+          const header = framing.header(config.domains[0]);
+          if (header) conn.write(header);
+          conn.write(framing.frame(framing.error("policy-violation")));
+          if (framing.close) conn.write(framing.close);
           conn.close();
           return;
         }
         const id = String(next++);
-        const connection = new C2sConnection(id, conn, context, directTls);
+        const connection = new C2sConnection(id, conn, context, framing);
         connections.set(id, connection);
       } catch (error) {
         api.log.error(`c2s: could not accept a connection: ${error}`);
@@ -110,8 +125,42 @@ export const c2sModule: ModuleDefinition = {
       api.adapters.net,
       config.listens,
       () => certificates.tls,
-      accept,
+      (conn, directTls) => accept(conn, directTls ? TCP_DIRECT_TLS : TCP_STARTTLS),
     );
+    const streams: C2sStreams = {
+      id: api.id,
+      domains: config.domains,
+      stanzaSize: config.limits.stanzaSize,
+      accept: (conn, transport) => {
+        if (listening) accept(conn, transport === "bosh" ? BOSH_FRAMING : WEBSOCKET_FRAMING);
+        else conn.close();
+      },
+      tls: () => certificates.tls,
+      streams: () =>
+        [...connections.values()].map((connection) => ({
+          route: connection.route,
+          jid: connection.jid,
+          remote: connection.remoteAddress,
+          transport: connection.transport,
+          since: connection.since,
+        })),
+      kick(jid, text) {
+        const target = JID.tryParse(jid);
+        if (!target) return 0;
+        let ended = 0;
+        for (const connection of [...connections.values()]) {
+          const bound = connection.jid === undefined ? undefined : JID.tryParse(connection.jid);
+          if (!bound || !(target.isBare ? bound.bare.equals(target) : bound.equals(target))) {
+            continue;
+          }
+          connection.streamError("policy-violation", text);
+          ended++;
+        }
+        return ended;
+      },
+      counters,
+    };
+    api.offer(C2S_STREAMS, streams);
     for (const [index, listener] of listeners.entries()) {
       const { hostname, port } = listener.address;
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -8,9 +8,9 @@ import type { Logger, XdbClient } from "../../server/module_api.ts";
 import { StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import { Element } from "../../xml/element.ts";
-import { inRanges } from "./cidr.ts";
+import { inRanges } from "../../util/cidr.ts";
 import type { RegisterConfig } from "./config.ts";
-import { SlidingWindow } from "./limits.ts";
+import { SlidingWindow } from "../../util/limits.ts";
 
 export const NS_REGISTER = "jabber:iq:register";
 export const NS_REGISTER_FEATURE = "http://jabber.org/features/iq-register";

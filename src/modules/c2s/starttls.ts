@@ -4,7 +4,7 @@
  */
 import type { Element } from "../../xml/element.ts";
 import { NS_TLS } from "./features.ts";
-import { STREAM_CLOSE, type StreamControl } from "./stream.ts";
+import type { StreamControl } from "./stream.ts";
 
 /** Handles an element of the TLS namespace; `offered` is false once TLS or SASL is done. */
 export function startTls(
@@ -14,8 +14,8 @@ export function startTls(
 ): Promise<void> | void {
   if (stanza.local !== "starttls" || !offered) {
     // RFC 6120 §5.4.2.2: a failure ends the stream and the connection.
-    stream.write(`<failure xmlns='${NS_TLS}'/>${STREAM_CLOSE}`);
-    return stream.end();
+    stream.write(`<failure xmlns='${NS_TLS}'/>`);
+    return stream.close();
   }
   stream.write(`<proceed xmlns='${NS_TLS}'/>`);
   // Nothing sent after <starttls/> may be read as the new stream (RFC 6120 §5.4.3.3).

@@ -4,12 +4,12 @@
  */
 import type { Connection, ServerTlsOptions } from "../../adapters/types.ts";
 import type { Logger, Timers, XdbClient } from "../../server/module_api.ts";
-import { StreamError, type StreamErrorCondition } from "../../util/errors.ts";
+import { StreamError } from "../../util/errors.ts";
 import { NS_CLIENT } from "../../util/ns.ts";
-import { type Element, escapeAttr } from "../../xml/element.ts";
-import { NS_STREAMS } from "../../xml/stream_parser.ts";
+import type { Element } from "../../xml/element.ts";
 import type { C2sConfig } from "./config.ts";
 import type { Registration } from "./register.ts";
+import type { C2sCounters } from "../../server/c2s_streams.ts";
 
 /** What a connection needs from its c2s instance. */
 export interface C2sContext {
@@ -20,6 +20,8 @@ export interface C2sContext {
   readonly log: Logger;
   readonly xdb: XdbClient;
   readonly registration: Registration | undefined;
+  /** Logins and failures, for the admin API and metrics. */
+  readonly counters: C2sCounters;
   deliver(element: Element): void;
   tls(): ServerTlsOptions;
   /** Called once when the connection is gone. */
@@ -39,16 +41,8 @@ export interface StreamControl {
   restart(): void;
   /** Closes the connection; whatever the client must read was written before. */
   end(): void;
-}
-
-export const STREAM_CLOSE = "</stream:stream>";
-
-/** Our stream header (RFC 6120 §4.7), with a fresh stream id. */
-export function streamHeader(from: string | undefined): string {
-  const id = crypto.getRandomValues(new Uint8Array(12)).toBase64();
-  const fromAttr = from ? ` from='${escapeAttr(from)}'` : "";
-  return `<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAMS}'` +
-    ` id='${escapeAttr(id)}'${fromAttr} version='1.0' xml:lang='en'>`;
+  /** Ends our stream as the transport frames it (`</stream:stream>`, `<close/>`), then `end()`. */
+  close(): void;
 }
 
 /** The host a client's header asks for (`to`, normalized), when this c2s serves it. */
@@ -80,11 +74,6 @@ export function checkHeader(
     throw new StreamError("unsupported-version", "This server speaks XMPP version 1.0");
   }
   return host;
-}
-
-/** A stream error and the close that follows it (RFC 6120 §4.9.1.1). */
-export function streamErrorText(condition: StreamErrorCondition, text?: string): string {
-  return new StreamError(condition, text).toElement().toString() + STREAM_CLOSE;
 }
 
 /** How often the module ticks its connections: often enough for the keepalive and idle limits. */
