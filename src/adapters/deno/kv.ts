@@ -1,7 +1,8 @@
 /**
  * The KV adapter on Deno KV (`Deno.openKv`): XDB's storage. `path` is a SQLite file, `:memory:`,
  * or a remote KV URL (`https://api.deno.com/databases/<id>/connect`), passed to `Deno.openKv`
- * unchanged; a remote URL needs `DENO_KV_ACCESS_TOKEN` in the environment.
+ * unchanged; a remote URL needs `DENO_KV_ACCESS_TOKEN` in the environment. A `postgres://` URL
+ * opens the PostgreSQL store instead (`../postgres/`, loaded only then).
  */
 
 import type {
@@ -11,6 +12,7 @@ import type {
   KvKey,
   KvListOptions,
   KvListSelector,
+  KvOpenOptions,
   KvStore,
 } from "../types.ts";
 
@@ -78,7 +80,11 @@ class DenoKvAtomic implements KvAtomic {
 }
 
 export class DenoKvAdapter implements KvAdapter {
-  async open(path: string): Promise<KvStore> {
+  async open(path: string, options: KvOpenOptions = {}): Promise<KvStore> {
+    if (/^postgres(ql)?:\/\//i.test(path)) {
+      const { openPostgresKv } = await import("../postgres/mod.ts");
+      return await openPostgresKv(path, options);
+    }
     return new DenoKvStore(await Deno.openKv(path));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Encodes KV keys exactly as Deno KV does (the FoundationDB tuple layer), so the in-memory store
  * orders keys like Deno KV: Uint8Array < string < bigint < number < boolean per part, strings by
- * UTF-8 bytes, and a key before every longer key it prefixes.
+ * UTF-8 bytes, and a key before every longer key it prefixes. The PostgreSQL store
+ * (`src/adapters/postgres/`) keeps these bytes as its primary key and decodes them back.
  */
 
 import type { KvKey } from "../types.ts";
@@ -16,6 +17,7 @@ const FALSE = 0x26;
 const TRUE = 0x27;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes a key to its tuple-layer bytes; comparing the bytes compares the keys. */
 export function encodeKey(key: KvKey): Uint8Array {
@@ -100,4 +102,47 @@ function pushDouble(out: number[], value: number): void {
     bytes[0] ^= 0x80;
   }
   out.push(DOUBLE, ...bytes);
+}
+
+/** Decodes tuple-layer bytes made by `encodeKey` back into the key. */
+export function decodeKey(bytes: Uint8Array): KvKey {
+  const key: (string | number | bigint | boolean | Uint8Array)[] = [];
+  let at = 0;
+  const escaped = (): Uint8Array => {
+    const out: number[] = [];
+    while (bytes[at] !== 0 || bytes[at + 1] === 0xff) {
+      if (at >= bytes.length) throw new TypeError("Invalid key: unterminated part");
+      out.push(bytes[at]);
+      at += bytes[at] === 0 ? 2 : 1;
+    }
+    at++;
+    return Uint8Array.from(out);
+  };
+  const magnitude = (n: number, negative: boolean): bigint => {
+    let value = 0n;
+    for (let i = 0; i < n; i++) {
+      value = (value << 8n) | BigInt(negative ? bytes[at + i] ^ 0xff : bytes[at + i]);
+    }
+    at += n;
+    return negative ? -value : value;
+  };
+  while (at < bytes.length) {
+    const tag = bytes[at++];
+    if (tag === BYTES) key.push(escaped());
+    else if (tag === STRING) key.push(decoder.decode(escaped()));
+    else if (tag === FALSE) key.push(false);
+    else if (tag === TRUE) key.push(true);
+    else if (tag === DOUBLE) {
+      const double = Uint8Array.from(bytes.subarray(at, at + 8));
+      at += 8;
+      if (double[0] & 0x80) double[0] ^= 0x80;
+      else for (let i = 0; i < 8; i++) double[i] ^= 0xff;
+      key.push(new DataView(double.buffer).getFloat64(0));
+    } else if (tag === POS_INT_END) key.push(magnitude(bytes[at++], false));
+    else if (tag === NEG_INT_START) key.push(magnitude(bytes[at++] ^ 0xff, true));
+    else if (tag > NEG_INT_START && tag < POS_INT_END) {
+      key.push(magnitude(Math.abs(tag - INT_ZERO), tag < INT_ZERO));
+    } else throw new TypeError(`Invalid key: unknown type code ${tag}`);
+  }
+  return key;
 }

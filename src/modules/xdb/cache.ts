@@ -13,11 +13,18 @@
  *   every write gets a sequence number, and a read is kept only if no write to its key started
  *   after the read did. That table is bounded too; a read older than its forgotten part is not
  *   kept.
+ * - A login reads the account's credentials first, and moments later the session manager reads
+ *   its roster, offline messages, blocklist and vCard, one after another. With `prefetch` (on by
+ *   default) a credentials read that is not cached starts the reads of those four at once, into
+ *   the cache, so a login waits for the store once instead of five times in a row (a cold login
+ *   took 2.6 ms of waiting per read at 50 logins in parallel). Only a credentials read by a section that never read those four
+ *   (c2s authenticating) starts them: the session manager reads credentials too, to learn whether
+ *   an account exists (a presence probe to a contact offline), and that is no login.
  */
-import { duration, integer, options } from "../../config/options.ts";
+import { boolean, duration, integer, options } from "../../config/options.ts";
+import { Element } from "../../xml/element.ts";
 import type { ModuleDefinition } from "../../server/module_api.ts";
 import type { Packet } from "../../tree/packet.ts";
-import type { Element } from "../../xml/element.ts";
 import {
   readRequest,
   resultReply,
@@ -28,7 +35,20 @@ import {
   type XdbRequest,
 } from "./request.ts";
 
-const CACHE = options({ timeout: duration(30_000), max: integer(10_000, { min: 1 }) });
+const CACHE = options({
+  timeout: duration(30_000),
+  max: integer(10_000, { min: 1 }),
+  prefetch: boolean(true),
+});
+
+/** What every login reads: the account's credentials, then the sm's per-user data. */
+const NS_CREDENTIALS = "jabberd:credentials";
+export const LOGIN_NAMESPACES: readonly string[] = [
+  "jabber:iq:roster",
+  "jabber:x:offline",
+  "urn:xmpp:blocking",
+  "vcard-temp",
+];
 
 interface Entry {
   data: Element | undefined;
@@ -72,6 +92,20 @@ export class LruMap<V> {
   }
 }
 
+/**
+ * Namespaces whose readers never change what a get hands them below its root (audited: the
+ * roster features, PEP, MAM, last activity, export): a hit shares the cached children instead of
+ * copying them. A login with 50 contacts answers 50 presence probes, each reading the contact's
+ * roster; copying 50 items with their groups each time was most of the garbage of a login.
+ */
+const SHARED_BELOW_ROOT = new Set(["jabber:iq:roster"]);
+
+/** What a hit hands out: its own copy, or for SHARED_BELOW_ROOT a new root over shared children. */
+function copyOf(ns: string, data: Element | undefined): Element | undefined {
+  if (!data || !SHARED_BELOW_ROOT.has(ns)) return data?.clone();
+  return new Element(data.name, { ...data.attrs }, [...data.children], data.ns);
+}
+
 function keyOf(request: { owner: string; ns: string }): string {
   return request.owner + "\u0000" + request.ns;
 }
@@ -84,7 +118,24 @@ export const cacheModule: ModuleDefinition = {
     if (timeout === 0) context.warning(element, "<cache timeout> of 0 caches nothing");
   },
   register(api) {
-    const { timeout: timeoutMs, max } = CACHE.read(api.config);
+    const { timeout: timeoutMs, max, prefetch } = CACHE.read(api.config);
+    const loginNamespaces = new Set(LOGIN_NAMESPACES);
+    /** The sections that read the login namespaces (the session managers). */
+    const dataReaders = new Set<string>();
+
+    /** Reads the login namespaces of `owner` that are not cached into the cache. */
+    const prefetchLogin = (owner: string) => {
+      const now = api.timer.now();
+      for (const ns of LOGIN_NAMESPACES) {
+        const entry = entries.get(keyOf({ owner, ns }));
+        if (entry && entry.expires > now) continue;
+        // Through this section's own XDB client: the read passes here and `<kv>` as any other
+        // (the data lands in the cache on `xdb-loaded`); a failed read leaves nothing behind and
+        // the session manager's own read tries again.
+        api.xdb.get(owner, ns).catch(() => {});
+      }
+    };
+
     const entries = new LruMap<Entry>(max);
     /** Per key, the sequence number of the last write that passed. */
     const lastWrite = new LruMap<number>(max);
@@ -104,14 +155,21 @@ export const cacheModule: ModuleDefinition = {
       if (!request) return "pass";
       const key = keyOf(request);
       if (request.action === "get") {
+        if (prefetch && loginNamespaces.has(request.ns)) {
+          dataReaders.add(packet.element.attrs.from ?? "");
+        }
         const entry = entries.get(key);
         if (entry && entry.expires > api.timer.now()) {
-          const reply = resultReply(packet.element, entry.data?.clone());
+          const reply = resultReply(packet.element, copyOf(request.ns, entry.data));
           if (reply.attrs.to) api.deliver(reply, packet);
           return "done";
         }
         if (entry) entries.delete(key);
         started.set(packet, sequence);
+        const reader = packet.element.attrs.from ?? "";
+        if (prefetch && request.ns === NS_CREDENTIALS && !dataReaders.has(reader)) {
+          prefetchLogin(request.owner);
+        }
         return "pass";
       }
       sequence++;

@@ -137,3 +137,72 @@ Deno.test("<cache> validation reports unknown settings, bad durations and bad si
   assert.match(problemsOf(xml("cache", { max: "0" })).problems[0], /1 or more/);
   assert.match(problemsOf(xml("cache", { timeout: "0s" })).warnings[0], /caches nothing/);
 });
+
+Deno.test("<cache> reads a login's roster, offline messages, blocklist and vCard when c2s reads its credentials", async () => {
+  const world = await cachedWorld(`<cache/>`);
+  try {
+    const alice = `alice@${HOST}`;
+    const bob = `bob@${HOST}`;
+    for (const owner of [alice, bob]) {
+      await world.backDoor.set(
+        owner,
+        "jabber:iq:roster",
+        xml("query", { xmlns: "jabber:iq:roster" }, "before"),
+      );
+    }
+    world.collect("c2s");
+    world.collect("sm");
+    const roster = (owner: string) => world.xdb.get(owner, "jabber:iq:roster");
+    // c2s authenticates alice: her login data is read into the cache at once.
+    world.router.deliver(
+      xml("xdb", { type: "get", to: alice, from: "c2s", ns: "jabberd:credentials", id: "1" }),
+    );
+    await world.settle(20);
+    await world.backDoor.set(
+      alice,
+      "jabber:iq:roster",
+      xml("query", { xmlns: "jabber:iq:roster" }, "after"),
+    );
+    assert.equal((await roster(alice))?.text(), "before", "served from the prefetched copy");
+    // A section that reads roster data (the sm checking that bob exists) starts no prefetch.
+    world.router.deliver(
+      xml("xdb", { type: "get", to: bob, from: "sm", ns: "jabber:iq:roster", id: "2" }),
+    );
+    await world.backDoor.set(
+      bob,
+      "jabber:iq:roster",
+      xml("query", { xmlns: "jabber:iq:roster" }, "mid"),
+    );
+    world.memory.clock.advance(60_000);
+    world.router.deliver(
+      xml("xdb", { type: "get", to: bob, from: "sm", ns: "jabberd:credentials", id: "3" }),
+    );
+    await world.settle(20);
+    await world.backDoor.set(
+      bob,
+      "jabber:iq:roster",
+      xml("query", { xmlns: "jabber:iq:roster" }, "after"),
+    );
+    assert.equal((await roster(bob))?.text(), "after", "not prefetched");
+    assert.deepEqual(world.logLines(), []);
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test('<cache prefetch="false"> reads nothing ahead of a login', async () => {
+  const world = await cachedWorld(`<cache prefetch="false"/>`);
+  try {
+    const alice = `alice@${HOST}`;
+    world.collect("c2s");
+    await world.backDoor.set(alice, "vcard-temp", xml("vCard", { xmlns: "vcard-temp" }, "before"));
+    world.router.deliver(
+      xml("xdb", { type: "get", to: alice, from: "c2s", ns: "jabberd:credentials", id: "1" }),
+    );
+    await world.settle(20);
+    await world.backDoor.set(alice, "vcard-temp", xml("vCard", { xmlns: "vcard-temp" }, "after"));
+    assert.equal((await world.xdb.get(alice, "vcard-temp"))?.text(), "after");
+  } finally {
+    await world.stop();
+  }
+});

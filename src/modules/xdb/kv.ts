@@ -3,16 +3,19 @@
  * answers the section's xdb packets (get, set, insert, remove) from it.
  *
  * The text says where: a file path (relative to the config file's folder; its folder is created),
- * `:memory:` (lost at exit), or a remote KV URL (`https://…`, Deno KV Connect, which reads its
- * token from `DENO_KV_ACCESS_TOKEN`). Remote URLs are passed through unchanged to the KV adapter;
- * no KV server could be run where this was written, so that path is untested here.
+ * `:memory:` (lost at exit), a remote KV URL (`https://…`, Deno KV Connect, which reads its
+ * token from `DENO_KV_ACCESS_TOKEN`), or a PostgreSQL URL (`postgres://user@host/database`, the
+ * store several nodes share: README "Storage on PostgreSQL"), whose pool holds at most
+ * `connections` connections. URLs are passed through unchanged to the KV adapter; no Deno KV
+ * Connect server could be run where this was written, so that path is untested here.
  *
  * After a get it fires `xdb-loaded`, after a committed write `xdb-changed` (request.ts), so that
  * `<cache>` stays right. Unloading flushes queued writes, then closes the store.
  */
 import type { ModuleDefinition } from "../../server/module_api.ts";
+import { rangeElement } from "../../server/xdb_client.ts";
 import type { Packet } from "../../tree/packet.ts";
-import type { Element } from "../../xml/element.ts";
+import { type Element, Element as XmlElement } from "../../xml/element.ts";
 import {
   errorResult,
   readRequest,
@@ -23,23 +26,39 @@ import {
   type XdbLoadedEvent,
 } from "./request.ts";
 import { XdbStore } from "./store.ts";
+import { integer, options } from "../../config/options.ts";
+
+const KV = options({ connections: integer(undefined, { min: 1, max: 1000 }) });
 
 /** Where `<kv>` stores, or a sentence saying what is wrong with the element. */
 export function kvLocation(
   element: Element,
-): { kind: "file" | "memory" | "url"; path: string } | string {
+): { kind: "file" | "memory" | "url" | "postgres"; path: string } | string {
   const path = element.text().trim();
   if (element.elements.length > 0) {
-    return "<kv> takes only text: a file path, :memory: or an https:// KV URL";
+    return "<kv> takes only text: a file path, :memory:, an https:// KV URL or a postgres:// URL";
   }
   if (path === "") {
-    return "<kv> needs a place to store: a file path such as ./data/xdb.sqlite3, :memory: or an " +
-      "https:// KV URL";
+    return "<kv> needs a place to store: a file path such as ./data/xdb.sqlite3, :memory:, an " +
+      "https:// KV URL or a postgres:// URL";
   }
   if (path === ":memory:") return { kind: "memory", path };
   if (/^https?:\/\//i.test(path)) return { kind: "url", path };
+  if (/^postgres(ql)?:\/\//i.test(path)) {
+    if (!URL.canParse(path)) {
+      // Not quoted back: the URL may hold a password.
+      return "<kv> has a postgres:// URL that does not parse; write " +
+        "postgres://user:password@host:port/database";
+    }
+    const max = new URL(path).searchParams.get("max");
+    if (max !== null && !/^[1-9][0-9]*$/.test(max)) {
+      return `<kv> URL has max=${max}; write a positive whole number of connections`;
+    }
+    return { kind: "postgres", path };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    return `<kv> cannot use "${path}"; write a file path, :memory: or an https:// KV URL`;
+    return `<kv> cannot use "${path}"; write a file path, :memory:, an https:// KV URL or a ` +
+      "postgres:// URL";
   }
   if (path.endsWith("/") || path.endsWith("\\") || path.includes("\u0000")) {
     return `<kv> path "${path}" must name a file (such as ./data/xdb.sqlite3), not a folder`;
@@ -51,23 +70,27 @@ export const kvModule: ModuleDefinition = {
   element: "kv",
   sections: ["xdb"],
   validate(element, context) {
-    for (const name of Object.keys(element.attrs)) {
-      if (name === "xmlns" || name.startsWith("xmlns:")) continue;
-      context.problem(element, `<kv> has no attribute "${name}"; write the store's path as text`);
-    }
     const location = kvLocation(element);
     if (typeof location === "string") context.problem(element, location);
+    const { connections } = KV.validate(element, context);
+    if (connections !== undefined && typeof location !== "string" && location.kind !== "postgres") {
+      context.problem(
+        element,
+        "<kv> connections is the pool size of a postgres:// store; a Deno KV store has no pool",
+      );
+    }
   },
   async register(api) {
     const location = kvLocation(api.config);
     if (typeof location === "string") throw new Error(location);
+    const { connections } = KV.read(api.config);
     let path = location.path;
     if (location.kind === "file") {
       path = api.resolvePath(path);
       const slash = path.lastIndexOf("/");
       if (slash > 0) await api.adapters.files.mkdir(path.slice(0, slash));
     }
-    const store = new XdbStore(await api.adapters.kv.open(path));
+    const store = new XdbStore(await api.adapters.kv.open(path, { connections }));
     api.onUnload(() => store.close());
 
     // The handler takes the packet at once and replies when the store is done. The store keeps
@@ -104,8 +127,21 @@ export const kvModule: ModuleDefinition = {
             await store.remove(owner, ns, request.match!);
             reply = resultReply(element);
             break;
+          case "append":
+            await store.append(ns, request.entries!);
+            reply = resultReply(element);
+            break;
+          case "range":
+            reply = resultReply(element, rangeElement(await store.range(owner, ns, request.range)));
+            break;
+          case "trim": {
+            const count = await store.trim(owner, ns, request.range);
+            reply = resultReply(element, new XmlElement("trimmed", { count: String(count) }));
+            break;
+          }
         }
-        if (request.action !== "get") {
+        // Keyed logs are not elements: `<cache>` has nothing of theirs to keep right.
+        if (request.action !== "get" && request.range === undefined && !request.entries) {
           api.fire<XdbChangedEvent>(XDB_CHANGED, { packet, request });
         }
       } catch (error) {

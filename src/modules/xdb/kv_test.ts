@@ -23,6 +23,44 @@ function problemsOf(element: Element): string[] {
   return problems;
 }
 
+Deno.test("<kv> answers append, range and trim of keyed logs through api.xdb", async () => {
+  const world = await kvWorld();
+  try {
+    const LOG = "urn:xmpp:mam:2";
+    const entry = (owner: string, key: string) => ({
+      owner: `${owner}@${HOST}`,
+      key,
+      item: xml("m", { with: key < "3" ? "bob@x" : "eve@x" }, xml("body", {}, key)),
+    });
+    await world.xdb.append(HOST, LOG, ["1", "2", "3", "4"].map((key) => entry("alice", key)));
+    await world.xdb.append(HOST, LOG, [entry("bob", "9")]);
+    const page = await world.xdb.range(`alice@${HOST}`, LOG, {
+      start: "2",
+      reverse: true,
+      limit: 2,
+      count: true,
+    });
+    assert.deepEqual(page.items.map((i) => i.item.getChildText("body")), ["4", "3"]);
+    assert.equal(page.count, 3);
+    const bobs = await world.xdb.range(`alice@${HOST}`, LOG, { match: "m?with=bob@x" });
+    assert.deepEqual(bobs.items.map((i) => i.key), ["1", "2"]);
+    assert.equal(await world.xdb.trim(`alice@${HOST}`, LOG, { end: "3" }), 2);
+    assert.deepEqual((await world.xdb.range(`alice@${HOST}`, LOG, {})).items.map((i) => i.key), [
+      "3",
+      "4",
+    ]);
+    assert.equal((await world.xdb.range(`bob@${HOST}`, LOG, {})).items.length, 1);
+    // An append for owners of another host than the request's is refused as a whole.
+    await assert.rejects(
+      world.xdb.append(HOST, LOG, [entry("alice", "5"), { ...entry("x", "6"), owner: "x@other" }]),
+      /another host/,
+    );
+    assert.equal((await world.xdb.range(`alice@${HOST}`, LOG, {})).items.length, 2);
+  } finally {
+    await world.stop();
+  }
+});
+
 Deno.test("<kv> answers set, insert, remove and get through api.xdb", async () => {
   const world = await kvWorld();
   try {
@@ -139,4 +177,16 @@ Deno.test("<kv> validation reports a missing path, a folder, a bad URL and unkno
   assert.match(problemsOf(xml("kv", {}, "ftp://host/x"))[0], /cannot use "ftp:\/\/host\/x"/);
   assert.match(problemsOf(xml("kv", {}, xml("path")))[0], /takes only text/);
   assert.match(problemsOf(xml("kv", { cache: "yes" }, ":memory:"))[0], /no attribute "cache"/);
+});
+
+Deno.test("<kv> validation takes a postgres:// URL and connections for it only", () => {
+  const url = "postgres://jabberd:secret@db.example.org:5432/jabberd";
+  assert.deepEqual(problemsOf(xml("kv", { connections: "20" }, url)), []);
+  assert.deepEqual(problemsOf(xml("kv", {}, "postgresql://db/jabberd?max=5")), []);
+  assert.match(problemsOf(xml("kv", {}, "postgres://db/jabberd?max=many"))[0], /max=many/);
+  assert.match(problemsOf(xml("kv", { connections: "0" }, url))[0], /connections/);
+  assert.match(
+    problemsOf(xml("kv", { connections: "4" }, ":memory:"))[0],
+    /pool size of a postgres:\/\/ store/,
+  );
 });

@@ -4,14 +4,21 @@
  *
  * Request: `<xdb type="get|set" to="user@host" from="instance-id" ns="…" id="…">`; a set carries
  * the new element as its first child element (none removes the data), `action="insert"` the item
- * (with an optional `match`, match.ts), `action="remove"` a `match`.
+ * (with an optional `match`, match.ts), `action="remove"` a `match`. Keyed logs (store.ts):
+ * a set with `action="append"` to a host carries `<append><item owner key>…</item></append>`
+ * (owners of that host); `type="get" action="range"` and a set
+ * with `action="trim"` take `start`, `end`, `match`, and for range `limit`, `reverse="true"`,
+ * `count="true"`; they answer `<range count?><item key="…">…</item></range>` and
+ * `<trimmed count="…"/>`.
  * Reply: `to`/`from` swapped, same `id` and `ns`, `type="result"` (a get's data as child, none
  * when nothing is stored) or `type="error"` with `<error>reason</error>`.
  */
 import type { Packet } from "../../tree/packet.ts";
 import { Element } from "../../xml/element.ts";
+import type { XdbLogEntry, XdbRange } from "../../server/module_api.ts";
+import { appendEntries } from "../../server/xdb_client.ts";
 
-export type XdbAction = "get" | "set" | "insert" | "remove";
+export type XdbAction = "get" | "set" | "insert" | "remove" | "append" | "range" | "trim";
 
 export interface XdbRequest {
   action: XdbAction;
@@ -21,6 +28,10 @@ export interface XdbRequest {
   /** The new element (set), or the item (insert). */
   data?: Element;
   match?: string;
+  /** The items of an append. */
+  entries?: XdbLogEntry[];
+  /** The items a range or trim covers. */
+  range?: XdbRange;
 }
 
 /**
@@ -52,7 +63,10 @@ export function readRequest(packet: Packet): XdbRequest | undefined {
   if (!ns) throw new Error("XDB request has no ns attribute");
   const owner = bareOwner(to);
   const data = element.elements[0];
-  if (type === "get") return { action: "get", owner, ns };
+  if (type === "get") {
+    if (action === "range") return { action: "range", owner, ns, range: rangeOf(element) };
+    return { action: "get", owner, ns };
+  }
   switch (action) {
     case undefined:
     case "":
@@ -63,9 +77,41 @@ export function readRequest(packet: Packet): XdbRequest | undefined {
     case "remove":
       if (match === undefined) throw new Error("XDB remove needs a match attribute");
       return { action: "remove", owner, ns, match };
+    case "append": {
+      if (!data) throw new Error("XDB append carries no items to append");
+      const entries = appendEntries(data);
+      const host = domainOf(owner);
+      for (const entry of entries) {
+        if (domainOf(entry.owner) !== host) {
+          throw new Error(`XDB append to ${host} names ${entry.owner} of another host`);
+        }
+      }
+      return { action: "append", owner, ns, entries };
+    }
+    case "trim":
+      return { action: "trim", owner, ns, range: rangeOf(element) };
     default:
-      throw new Error(`XDB set has an unknown action "${action}"; use insert or remove`);
+      throw new Error(
+        `XDB set has an unknown action "${action}"; use insert, remove, append or trim`,
+      );
   }
+}
+
+/** The range attributes of a request (`start`, `end`, `limit`, `reverse`, `match`, `count`). */
+export function rangeOf(element: Element): XdbRange {
+  const { start, end, limit, reverse, match, count } = element.attrs;
+  const range: XdbRange = {};
+  if (start !== undefined) range.start = start;
+  if (end !== undefined) range.end = end;
+  if (match !== undefined) range.match = match;
+  if (reverse === "true") range.reverse = true;
+  if (count === "true") range.count = true;
+  if (limit !== undefined) {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`XDB range limit "${limit}" is not a count`);
+    range.limit = n;
+  }
+  return range;
 }
 
 /** `user@host/resource` → `user@host`. */
@@ -94,4 +140,10 @@ function replyShell(request: Element, type: "result" | "error"): Element {
   if (id !== undefined) attrs.id = id;
   if (ns !== undefined) attrs.ns = ns;
   return new Element("xdb", attrs);
+}
+
+/** The host of an owner: `user@host/resource` → `host`. */
+function domainOf(owner: string): string {
+  const bare = bareOwner(owner);
+  return bare.slice(bare.indexOf("@") + 1);
 }

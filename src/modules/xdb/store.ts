@@ -23,11 +23,18 @@
  * atomics. Inside this process no read or write of that element runs in between; another
  * process may see, or interleave with, the partial state, and a crash in the middle leaves a
  * mix of old and new items.
+ *
+ * Keyed logs (an archive such as XEP-0313's) sit beside the elements, under
+ * `["xdb-log", host, user, ns, key]`: one KV value per item, keys chosen by the writer and
+ * sorted as strings, so that a range of keys (by time, when keys start with the time) is one
+ * `list()`. Appends are committed in group commits of their own, without checks (a key is
+ * written once); a range read or a trim waits for the appends to the same log queued before it.
  */
 import type { KvEntry, KvKey, KvStore } from "../../adapters/types.ts";
+import type { XdbLogEntry, XdbRange, XdbRangeResult } from "../../server/module_api.ts";
 import type { Element, XmlNode } from "../../xml/element.ts";
 import { Element as XmlElement } from "../../xml/element.ts";
-import { decodeNode, encodeNode, headOf, splitChunks, storedSize } from "./codec.ts";
+import { CHUNK_UNITS, decodeNode, encodeNode, headOf, splitChunks, storedSize } from "./codec.ts";
 import { matches, parseMatch, type XdbMatch } from "./match.ts";
 
 export interface XdbStoreOptions {
@@ -81,6 +88,20 @@ interface DocState {
 
 type Mutation = { key: KvKey; value?: unknown; size: number };
 
+/** One append waiting for its group commit. */
+interface LogWrite {
+  key: KvKey;
+  json: string;
+  size: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export type { XdbRange, XdbRangeResult };
+
+/** Longest key of a keyed log item accepted, in characters. */
+const MAX_LOG_KEY = 512;
+
 /** Deno KV's limits per atomic, with room to spare for the size estimates. */
 const MAX_MUTATIONS = 900;
 const MAX_CHECKS = 90;
@@ -98,6 +119,8 @@ export class XdbStore {
   /** Per element, the last queued write: reads wait for it (read-your-writes in-process). */
   readonly #tails = new Map<string, Promise<unknown>>();
   #closed = false;
+  #logQueue: LogWrite[] = [];
+  #logDraining: Promise<void> | undefined;
 
   constructor(kv: KvStore, options: XdbStoreOptions = {}) {
     this.#kv = kv;
@@ -156,9 +179,136 @@ export class XdbStore {
     return await this.#enqueue(docOf(owner, ns), { kind: "remove", match: parseMatch(match) });
   }
 
+  /**
+   * Stores each entry's item under its key in its owner's keyed log of `ns` (replacing an item
+   * of the same key). Resolves once all are committed; refuses the whole call, before writing
+   * anything, when an item does not fit one KV value or a key is empty.
+   */
+  append(ns: string, entries: readonly XdbLogEntry[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("XDB store is closed"));
+    const writes: Omit<LogWrite, "resolve" | "reject">[] = [];
+    const ids = new Set<string>();
+    try {
+      for (const { owner, key, item } of entries) {
+        const json = encodeNode(item);
+        if (json.length > CHUNK_UNITS) {
+          throw new Error(
+            `XDB log item <${item.name}> is ${json.length} characters, over one KV value`,
+          );
+        }
+        const prefix = logPrefix(owner, ns);
+        const logKey = [...prefix, checkLogKey(key)];
+        ids.add(prefix.join("\u0000"));
+        writes.push({ key: logKey, json, size: keySize(logKey) + storedSize(json) });
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (writes.length === 0) return Promise.resolve();
+    const promise = new Promise<void>((resolve, reject) => {
+      let left = writes.length;
+      let failed = false;
+      const done = () => --left === 0 && !failed && resolve();
+      const fail = (error: unknown) => {
+        if (!failed) reject(error);
+        failed = true;
+      };
+      for (const write of writes) this.#logQueue.push({ ...write, resolve: done, reject: fail });
+    });
+    for (const id of ids) {
+      this.#tails.set(id, promise);
+      const forget = () => {
+        if (this.#tails.get(id) === promise) this.#tails.delete(id);
+      };
+      promise.then(forget, forget);
+    }
+    this.#logDraining ??= this.#drainLog();
+    return promise;
+  }
+
+  /** Reads items of owner+ns's keyed log (see XdbRange), after the appends queued before. */
+  async range(owner: string, ns: string, range: XdbRange = {}): Promise<XdbRangeResult> {
+    const prefix = logPrefix(owner, ns);
+    await this.#logTail(prefix);
+    const match = range.match === undefined ? undefined : parseMatch(range.match);
+    const limit = range.limit ?? Infinity;
+    const items: XdbRangeResult["items"] = [];
+    let count = 0;
+    for await (
+      const entry of this.#kv.list<string>(logSelector(prefix, range), { reverse: range.reverse })
+    ) {
+      const json = entry.value as string;
+      if (match) {
+        const head = headOf(json);
+        if (!head || !matches(match, head.name, head.attrs)) continue;
+      }
+      count++;
+      if (items.length < limit) {
+        items.push({ key: entry.key[4] as string, item: decodeNode(json) as Element });
+      } else if (!range.count) break;
+    }
+    return range.count ? { items, count } : { items };
+  }
+
+  /** Deletes the items of owner+ns's keyed log in the range; resolves to how many. */
+  async trim(owner: string, ns: string, range: XdbRange = {}): Promise<number> {
+    const prefix = logPrefix(owner, ns);
+    await this.#logTail(prefix);
+    const { items } = await this.range(owner, ns, range);
+    for (let at = 0; at < items.length; at += MAX_MUTATIONS) {
+      const atomic = this.#kv.atomic();
+      for (const { key } of items.slice(at, at + MAX_MUTATIONS)) atomic.delete([...prefix, key]);
+      await atomic.commit();
+    }
+    return items.length;
+  }
+
+  async #logTail(prefix: KvKey): Promise<void> {
+    const tail = this.#tails.get(prefix.join("\u0000"));
+    if (tail) await tail.catch(() => {});
+  }
+
+  /** Group commits of appends: whatever was queued meanwhile goes into the next atomic. */
+  async #drainLog(): Promise<void> {
+    await Promise.resolve();
+    try {
+      while (this.#logQueue.length > 0) {
+        let count = 0;
+        let bytes = 0;
+        while (count < this.#logQueue.length && count < MAX_MUTATIONS) {
+          const size = this.#logQueue[count].size;
+          if (count > 0 && bytes + size > MAX_BYTES) break;
+          bytes += size;
+          count++;
+        }
+        const batch = this.#logQueue.splice(0, count);
+        try {
+          await this.#commitLog(batch);
+          for (const write of batch) write.resolve();
+        } catch (error) {
+          if (batch.length === 1) batch[0].reject(error);
+          else {
+            // One faulty append must not fail the others: commit each on its own.
+            for (const write of batch) {
+              await this.#commitLog([write]).then(() => write.resolve(), write.reject);
+            }
+          }
+        }
+      }
+    } finally {
+      this.#logDraining = undefined;
+    }
+  }
+
+  async #commitLog(batch: LogWrite[]): Promise<void> {
+    const atomic = this.#kv.atomic();
+    for (const write of batch) atomic.set(write.key, write.json);
+    if (!(await atomic.commit()).ok) throw new Error("XDB log append was refused by the store");
+  }
+
   /** Resolves once every queued write has been committed (or failed). */
   async flush(): Promise<void> {
-    while (this.#draining) await this.#draining;
+    while (this.#draining || this.#logDraining) await (this.#draining ?? this.#logDraining);
   }
 
   /** Flushes, then closes the KV store; later calls fail. */
@@ -499,6 +649,30 @@ function rootItems(element: Element): XmlNode[] {
   return element.children.filter((child) =>
     typeof child !== "string" || !hasElements || child.trim() !== ""
   );
+}
+
+/** The key prefix of owner+ns's keyed log. */
+function logPrefix(owner: string, ns: string): KvKey {
+  const { prefix } = docOf(owner, ns);
+  return ["xdb-log", prefix[1], prefix[2], prefix[3]];
+}
+
+function checkLogKey(key: string): string {
+  if (key === "" || key.length > MAX_LOG_KEY) {
+    throw new Error(`XDB log key must have 1 to ${MAX_LOG_KEY} characters`);
+  }
+  return key;
+}
+
+/** The list() selector of a range: the log's prefix, narrowed by start and end. */
+function logSelector(prefix: KvKey, range: XdbRange) {
+  const { start, end } = range;
+  if (start !== undefined && end !== undefined) {
+    return { start: [...prefix, start], end: [...prefix, end < start ? start : end] };
+  }
+  if (start !== undefined) return { prefix, start: [...prefix, start] };
+  if (end !== undefined) return { prefix, end: [...prefix, end] };
+  return { prefix };
 }
 
 /** Splits an owner (`user@host`, `host`; a resource is ignored) into its key prefix. */

@@ -367,6 +367,99 @@ export function xdbStoreConformance(
     assert.equal(settled, true);
   });
 
+  // --- keyed logs (an archive: XEP-0313 in src/modules/sm/features/mam/) ---
+  const LOG = "urn:xmpp:mam:2";
+  const logItem = (n: number, peer = "bob@example.org") =>
+    xml("m", { with: peer }, xml("body", {}, `message ${n}`));
+  const keyOf = (n: number) => String(n).padStart(4, "0");
+  const append = (store: XdbStore, owner: string, n: number, peer?: string) =>
+    store.append(LOG, [{ owner, key: keyOf(n), item: logItem(n, peer) }]);
+  const keysOf = (result: { items: { key: string }[] }) => result.items.map((i) => i.key);
+
+  add("range() reads a keyed log by key range, limit and in reverse", async (kv) => {
+    const store = new XdbStore(kv);
+    await Promise.all(
+      [5, 1, 3, 2, 4].map((n) => append(store, "alice@example.org", n)),
+    );
+    const all = await store.range("alice@example.org", LOG);
+    assert.deepEqual(keysOf(all), ["0001", "0002", "0003", "0004", "0005"]);
+    assert.equal(all.items[2].item.getChildText("body"), "message 3");
+    assert.deepEqual(keysOf(await store.range("alice@example.org", LOG, { start: "0002" })), [
+      "0002",
+      "0003",
+      "0004",
+      "0005",
+    ]);
+    assert.deepEqual(
+      keysOf(await store.range("alice@example.org", LOG, { start: "0002", end: "0004" })),
+      ["0002", "0003"],
+    );
+    assert.deepEqual(
+      keysOf(await store.range("alice@example.org", LOG, { end: "0004", reverse: true, limit: 2 })),
+      ["0003", "0002"],
+    );
+    assert.deepEqual(
+      keysOf(await store.range("alice@example.org", LOG, { start: "9", end: "1" })),
+      [],
+    );
+    // The log is not the element of owner+ns, and another owner's log is another log.
+    assert.equal(await store.get("alice@example.org", LOG), undefined);
+    assert.deepEqual(keysOf(await store.range("carol@example.org", LOG)), []);
+  });
+
+  add("range() filters by match and counts beyond the limit", async (kv) => {
+    const store = new XdbStore(kv);
+    for (let n = 1; n <= 30; n++) {
+      void append(store, "alice@example.org", n, n % 3 ? "bob@x" : "eve@x");
+    }
+    const result = await store.range("alice@example.org", LOG, {
+      match: xdbMatch("m", { with: "eve@x" }),
+      limit: 4,
+      count: true,
+    });
+    assert.deepEqual(keysOf(result), ["0003", "0006", "0009", "0012"]);
+    assert.equal(result.count, 10);
+  });
+
+  add("append() batches the appends of one tick into one commit", async (kv) => {
+    const counting = new CountingKv(kv);
+    const store = new XdbStore(counting);
+    const writes = [];
+    for (let n = 0; n < 300; n++) {
+      writes.push(append(store, `u${n % 7}@example.org`, n));
+    }
+    await Promise.all(writes);
+    assert.equal(counting.commits, 1);
+    assert.equal((await store.range("u0@example.org", LOG)).items.length, 43);
+  });
+
+  add(
+    "append() refuses all when an item is larger than one KV value or a key is empty",
+    async (kv) => {
+      const store = new XdbStore(kv);
+      const big = xml("m", {}, xml("body", {}, "x".repeat(40_000)));
+      const owner = "alice@example.org";
+      await assert.rejects(
+        store.append(LOG, [{ owner, key: "0002", item: logItem(2) }, {
+          owner,
+          key: "0001",
+          item: big,
+        }]),
+        /over one KV value/,
+      );
+      await assert.rejects(store.append(LOG, [{ owner, key: "", item: logItem(1) }]), /key/);
+      assert.deepEqual(keysOf(await store.range("alice@example.org", LOG)), []);
+    },
+  );
+
+  add("trim() deletes a key range of a log and answers how many", async (kv) => {
+    const store = new XdbStore(kv);
+    for (let n = 1; n <= 1500; n++) void append(store, "alice@example.org", n);
+    assert.equal(await store.trim("alice@example.org", LOG, { end: "1001" }), 1000);
+    const rest = await store.range("alice@example.org", LOG, { count: true, limit: 1 });
+    assert.deepEqual([keysOf(rest), rest.count], [["1001"], 500]);
+  });
+
   if (options.durable) {
     add("acknowledged writes survive close and reopen", async (kv, key) => {
       const store = new XdbStore(kv);
