@@ -27,6 +27,24 @@ export const DEFAULT_CONFIG = `<jabberd>
     <sm xmlns="jabberd:config:sm"/>
   </service>
 
+  <!-- Group chat (XEP-0045) on conference.localhost: anyone may create rooms. -->
+  <service id="muc">
+    <host>conference.localhost</host>
+    <muc xmlns="jabberd:config:muc"/>
+  </service>
+
+  <!-- The web edge, on this machine only: the status page at http://localhost:5280/, XMPP over
+       WebSocket and BOSH for browser clients (found through /.well-known/host-meta, XEP-0156)
+       and Prometheus metrics. Loopback traffic never leaves the machine, so plain ws:// and
+       http:// count as encrypted here; behind a proxy that ends TLS, keep consider-secure. -->
+  <service id="http">
+    <http xmlns="jabberd:config:http">
+      <listen ip="127.0.0.1" port="5280"/>
+      <websocket consider-secure="true"/>
+      <bosh consider-secure="true"/>
+    </http>
+  </service>
+
   <!-- Storage for every host, in a Deno KV file. -->
   <xdb id="xdb">
     <host/>

@@ -32,6 +32,9 @@ const MODULES: ModuleDefinition[] = [
   fake("syslog", ["log"]),
   fake("jabberd:config:c2s", ["service"]),
   fake("jabberd:config:sm", ["service"]),
+  fake("jabberd:config:muc", ["service"]),
+  fake("jabberd:config:http", ["service"]),
+  fake("jabberd:config:s2s", ["service"]),
 ];
 
 /** Files and environment in memory; records which paths were read. */
@@ -359,7 +362,8 @@ Deno.test("loadConfig() reports several mistakes all at once with their lines", 
     'etc/jabberd.xml:14:3: Section id "Bad Id" is not a valid host name; use lowercase ' +
     'letters, digits, "-", "_" and ".", such as "sessions" or "sessions.example.org"',
     'etc/jabberd.xml:15:5: Unknown component namespace "jabberd:config:c3s" on <c2s> in ' +
-    '<service id="Bad Id">; components here are: jabberd:config:c2s, jabberd:config:sm',
+    '<service id="Bad Id">; components here are: jabberd:config:c2s, jabberd:config:sm, ' +
+    "jabberd:config:muc, jabberd:config:http, jabberd:config:s2s",
     'etc/jabberd.xml:17:3: <log> has no id; give it one, such as <log id="elogger">',
     "etc/conf.d/log.xml:2:3: Environment variable LOG_TYPES is not set; set it or write " +
     "${LOG_TYPES:-default}",
@@ -381,12 +385,14 @@ Deno.test("loadConfigText() loads the embedded default config", async () => {
     [
       ["service", "c2s", ["jabberd:config:c2s"]],
       ["service", "sessions", ["host", "jabberd:config:sm"]],
+      ["service", "muc", ["host", "jabberd:config:muc"]],
+      ["service", "http", ["jabberd:config:http"]],
       ["xdb", "xdb", ["host", "kv"]],
       ["log", "elogger", ["host", "logtype", "format", "stderr"]],
     ],
   );
   assert.equal(config?.sections[1].element.getChildText("host"), "localhost");
-  assert.equal(config?.sections[2].element.getChildText("kv"), "./data/jabberd.kv");
+  assert.equal(config?.sections[4].element.getChildText("kv"), "./data/jabberd.kv");
 });
 
 Deno.test("loadConfig() loads jabberd.example.xml with its include", async () => {
@@ -408,6 +414,9 @@ Deno.test("loadConfig() loads jabberd.example.xml with its include", async () =>
   assert.deepEqual(config?.sections.map((s) => s.kind).sort(), [
     "log",
     "log",
+    "service",
+    "service",
+    "service",
     "service",
     "service",
     "service",
