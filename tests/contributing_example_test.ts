@@ -1,20 +1,16 @@
 /**
- * docs/CONTRIBUTING.md's worked example, run the way the doc says: the XEP-0215 feature of
- * docs/examples/external_services.ts, added to the session manager's feature list, in a whole
- * test server, driven with the c2s ⇄ sm route packets (src/tree/ROUTING.md, "route"); the
- * base-module example `<echo/>` of docs/examples/echo.ts in a server of its own. The last tests
- * keep the doc and the files the same code.
+ * docs/CONTRIBUTING.md's worked examples, run the way the doc says: the XEP-0215 feature of
+ * src/modules/sm/features/external_services.ts in the session manager of a whole test server,
+ * driven with the c2s ⇄ sm route packets (src/tree/ROUTING.md, "route"); the base-module example
+ * `<echo/>` of docs/examples/echo.ts in a server of its own. The last tests keep the doc and the
+ * files the same code.
  */
 import assert from "node:assert/strict";
 import { echo } from "../docs/examples/echo.ts";
-import { externalServices, NS_EXTDISCO } from "../docs/examples/external_services.ts";
-import { allFeatures, sessionManagerModule } from "../src/modules/sm/mod.ts";
 import { testServer } from "../src/server/_testing.ts";
+import { NS_DISCO_INFO, NS_EXTDISCO } from "../src/util/ns.ts";
 import { parseDocument } from "../src/xml/document.ts";
 import { type Element, xml } from "../src/xml/element.ts";
-
-/** The `<sm>` module with the example appended, as one more line in features/mod.ts does. */
-const smWithExample = sessionManagerModule([...allFeatures(), externalServices]);
 
 function config(settings: string): string {
   return `<jabberd>
@@ -32,7 +28,7 @@ const SERVICES = `
 
 /** A whole server with the example, and alice's session opened as c2s opens it. */
 async function exampleWorld() {
-  const world = await testServer(config(SERVICES), { modules: [smWithExample] });
+  const world = await testServer(config(SERVICES));
   const toC2s = world.collect("c2s");
   const remote = world.collect("remote", ["remote.example"]);
   const alice = "alice@localhost/phone";
@@ -75,13 +71,33 @@ Deno.test("externalServices lists every configured service, or those of the type
   ]);
 });
 
-Deno.test("externalServices is advertised in the host's disco#info", async () => {
-  await using example = await exampleWorld();
-  const { send } = example;
-  const info = "http://jabber.org/protocol/disco#info";
-  const [reply] = await send(`<iq type="get" id="d" to="localhost"><query xmlns="${info}"/></iq>`);
-  const features = reply.getChild("query", info)!.getChildren("feature", info);
-  assert.ok(features.some((f) => f.attrs.var === NS_EXTDISCO));
+Deno.test("externalServices is advertised in the host's disco#info, unless <disable>d", async () => {
+  const advertised = async (settings: string) => {
+    const world = await testServer(config(settings));
+    try {
+      const toC2s = world.collect("c2s");
+      world.router.deliver(xml("route", { type: "session", to: "a@localhost/r", from: "c2s/1" }));
+      world.router.deliver(
+        xml(
+          "route",
+          { to: "a@localhost/r", from: "c2s/1" },
+          xml(
+            "iq",
+            { type: "get", id: "d", to: "localhost", from: "a@localhost/r" },
+            xml("query", { xmlns: NS_DISCO_INFO }),
+          ),
+        ),
+      );
+      await world.settle();
+      const reply = toC2s.map((p) => p.element.elements[0]).find((e) => e?.attrs.id === "d")!;
+      const features = reply.getChild("query", NS_DISCO_INFO)!.getChildren("feature");
+      return features.some((f) => f.attrs.var === NS_EXTDISCO);
+    } finally {
+      await world.stop();
+    }
+  };
+  assert.equal(await advertised(SERVICES), true);
+  assert.equal(await advertised(`${SERVICES}<disable>external-services</disable>`), false);
 });
 
 Deno.test("externalServices answers forbidden to a user of another server", async () => {
@@ -104,7 +120,7 @@ Deno.test("externalServices answers forbidden to a user of another server", asyn
 
 Deno.test("externalServices.validate() makes the check refuse a wrong <external-service>", async () => {
   const wrong = `<external-service type="stun" port="99999" transport="sctp" via="x"/>`;
-  await assert.rejects(testServer(config(wrong), { modules: [smWithExample] }), (error: Error) => {
+  await assert.rejects(testServer(config(wrong)), (error: Error) => {
     assert.match(error.message, /<external-service> needs host/);
     assert.match(error.message, /"port" .* write a port number from 1 to 65535/);
     assert.match(error.message, /"transport" .* write udp or tcp/);
@@ -148,11 +164,11 @@ Deno.test("echo.validate() makes the check refuse content in <echo/>", async () 
   );
 });
 
-for (const file of ["external_services.ts", "echo.ts"]) {
-  Deno.test(`docs/CONTRIBUTING.md shows docs/examples/${file} as the file is`, async () => {
+for (const file of ["src/modules/sm/features/external_services.ts", "docs/examples/echo.ts"]) {
+  Deno.test(`docs/CONTRIBUTING.md shows ${file} as the file is`, async () => {
     const doc = await Deno.readTextFile(new URL("../docs/CONTRIBUTING.md", import.meta.url));
-    const code = await Deno.readTextFile(new URL(`../docs/examples/${file}`, import.meta.url));
-    const marker = `<!-- file: docs/examples/${file} -->`;
+    const code = await Deno.readTextFile(new URL(`../${file}`, import.meta.url));
+    const marker = `<!-- file: ${file} -->`;
     const start = doc.indexOf(marker);
     assert.ok(start >= 0, `CONTRIBUTING.md marks the code block of ${file} with ${marker}`);
     const shown = doc.slice(start + marker.length).match(/^\s*```ts\n([\s\S]*?)```/);

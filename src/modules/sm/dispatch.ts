@@ -12,6 +12,7 @@
 import { describe, StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import type { Element } from "../../xml/element.ts";
+import { bareText } from "./sessions.ts";
 import type { OutboundEvent, Session, SmApi, StanzaEvent } from "./types.ts";
 
 /** The form of a destination address, as in the event names. */
@@ -63,7 +64,11 @@ export function formOf(jid: JID | undefined): AddressForm {
 export function fromSession(sm: SessionCore, session: Session, received: Element): Work {
   const local = received.local;
   if (!isStanza(local)) {
-    sm.api.log.debug(`Dropped a <${received.name}> from ${session.jid}: not a stanza`);
+    // A nonza c2s passed on (XEP-0352 <active/>, <inactive/>): `nonza/{ns}:{local}` (types.ts).
+    const nonza = { session, element: received };
+    if (sm.api.fire(`nonza/${received.ns}:${local}`, nonza) === undefined) {
+      sm.api.log.debug(`Dropped a <${received.name}> from ${session.jid}: not a stanza`);
+    }
     return;
   }
   const full = session.jid.toString();
@@ -79,13 +84,19 @@ export function fromSession(sm: SessionCore, session: Session, received: Element
     }
   }
   const event: OutboundEvent = { stanza, to, from: session.jid, origin: session };
-  return guarded(sm, stanza, () => {
+  // No closure per stanza: a failure of the hooks is answered by `failed`, now or later.
+  let work: Work = undefined;
+  try {
     const taken = handled(sm, PRE_EVENTS[local][formOf(to)], event, true);
-    if (taken === false) return send(sm, stanza, to, session);
-    if (taken !== true) {
-      return taken.then((taken) => taken ? undefined : send(sm, stanza, to, session));
+    if (taken === false) work = send(sm, stanza, to, session);
+    else if (taken !== true) {
+      work = taken.then((taken) => taken ? undefined : send(sm, stanza, to, session));
     }
-  });
+  } catch (error) {
+    failed(sm, stanza, error);
+    return;
+  }
+  if (work) return work.catch((error) => failed(sm, stanza, error));
 }
 
 /** A session's stanza no `pre-…` hook took: to our inbound events, or into the tree. */
@@ -120,7 +131,14 @@ export function inbound(sm: SessionCore, stanza: Element, to?: JID, origin?: Ses
   const event: StanzaEvent = origin
     ? { stanza, to: target, from, origin }
     : { stanza, to: target, from };
-  return guarded(sm, stanza, () => toLocal(sm, event));
+  let work: Work;
+  try {
+    work = toLocal(sm, event);
+  } catch (error) {
+    failed(sm, stanza, error);
+    return;
+  }
+  if (work) return work.catch((error) => failed(sm, stanza, error));
 }
 
 function parseFrom(stanza: Element): JID | undefined {
@@ -129,18 +147,9 @@ function parseFrom(stanza: Element): JID | undefined {
 }
 
 /**
- * Runs `work` and answers its failure, thrown now or later: a `StanzaError` as that error, any
- * other failure (a bug) logged and answered `internal-server-error`. The one place that does so.
+ * Answers a failure of the hooks, thrown now or later: a `StanzaError` as that error, any other
+ * failure (a bug) logged and answered `internal-server-error`. The one place that does so.
  */
-function guarded(sm: SessionCore, stanza: Element, work: () => Work): Work {
-  try {
-    const pending = work();
-    if (pending) return pending.catch((error) => failed(sm, stanza, error));
-  } catch (error) {
-    failed(sm, stanza, error);
-  }
-}
-
 function failed(sm: SessionCore, stanza: Element, error: unknown): void {
   if (error instanceof StanzaError) return sm.replyError(stanza, error);
   const to = stanza.attrs.to ?? "(no to)";
@@ -151,8 +160,8 @@ function failed(sm: SessionCore, stanza: Element, error: unknown): void {
 function toLocal(sm: SessionCore, event: StanzaEvent): Work {
   const { to, origin, stanza } = event;
   const form = formOf(to);
-  const bare = to.bareString();
-  const self = origin !== undefined && form === "bare" && origin.jid.bareString() === bare;
+  const bare = bareText(to);
+  const self = origin !== undefined && form === "bare" && bareText(origin.jid) === bare;
   if (form !== "host" && !self && sm.sessions.ofUser(bare).length === 0) {
     return sm.userExists(bare).then((exists) => {
       if (exists) return fire(sm, event, form, self);
@@ -188,15 +197,16 @@ function inboundIq(sm: SessionCore, event: StanzaEvent, form: AddressForm, self:
     const scope = self ? "self" : form;
     return answerUnlessHandled(sm, `iq-${type}/${scope}/${payload.ns}:${payload.local}`, event);
   }
-  if ((type === "result" || type === "error") && form === "host") {
-    const taken = handled(sm, `iq-${type}/host/${iq.attrs.id ?? ""}`, event, false);
+  if ((type === "result" || type === "error") && (form === "host" || form === "bare")) {
+    // The answer to an iq a host or an account sent (an XEP-0357 push is sent from the account).
+    const taken = handled(sm, `iq-${type}/${form}/${iq.attrs.id ?? ""}`, event, false);
     if (typeof taken !== "boolean") return taken.then(ignore);
     return;
   }
   if (type !== "result" && type !== "error") {
     sm.replyError(iq, new StanzaError("bad-request", "An iq has type get, set, result or error"));
   }
-  // A result or error for a bare JID has no one to go to: dropped (never answered).
+  // A result or error nobody took has no one to go to: dropped (never answered).
 }
 
 /** Fires an iq event; nobody taking it is answered service-unavailable. */

@@ -8,7 +8,8 @@
  */
 import { StanzaError } from "../../util/errors.ts";
 import type { SessionManager } from "./session_manager.ts";
-import type { StanzaEvent } from "./types.ts";
+import { bareText, fullText } from "./sessions.ts";
+import type { Session, StanzaEvent } from "./types.ts";
 
 /** Priority of the core's defaults: features hook at 0 or above and run first. */
 export const DEFAULT_PRIORITY = -1;
@@ -56,42 +57,54 @@ export function registerDefaultRouting(sm: SessionManager): void {
 export function messageToBare(sm: SessionManager, event: StanzaEvent): unknown {
   const { stanza, to } = event;
   const type = typeOf(stanza.attrs.type);
-  const resources = sm.sessions.ofUser(to.bareString())
-    .filter((session) => session.available && session.priority >= 0);
-  switch (type) {
-    case "error":
-      // §8.5.2.1.4, §8.5.2.2.4: silently ignored.
-      return true;
-    case "groupchat":
-      // §8.5.2.1.2, §8.5.2.2.2: never delivered to a bare JID.
-      sm.replyError(stanza, new StanzaError("service-unavailable"));
-      return true;
-    case "headline":
-      // §8.5.2.1.3: every non-negative resource; §8.5.2.2.3: none, silently ignored.
-      for (const session of resources) sm.sendToSession(session, stanza);
-      return true;
-    default: {
-      // normal and chat, §8.5.2.1.1: the most available resources (see the file comment).
-      if (resources.length > 0) {
-        const top = Math.max(...resources.map((session) => session.priority));
-        for (const session of resources) {
-          if (session.priority === top) sm.sendToSession(session, stanza);
-        }
-        return true;
-      }
-      // §8.5.2.2.1: no (non-negative) available resource: offline storage, or an error.
-      const stored = sm.api.fire("message/offline", event);
-      if (stored !== undefined) return stored;
-      sm.replyError(stanza, new StanzaError("service-unavailable"));
-      return true;
-    }
+  // §8.5.2.1.4, §8.5.2.2.4: an error is silently ignored.
+  if (type === "error") return true;
+  if (type === "groupchat") {
+    // §8.5.2.1.2, §8.5.2.2.2: never delivered to a bare JID.
+    sm.replyError(stanza, new StanzaError("service-unavailable"));
+    return true;
   }
+  // One pass over the user's sessions, no arrays: every message to a bare JID comes here.
+  const sessions = sm.sessions.ofUser(bareText(to));
+  if (type === "headline") {
+    // §8.5.2.1.3: every non-negative resource; §8.5.2.2.3: none, silently ignored.
+    for (const session of sessions) {
+      if (session.available && session.priority >= 0) sm.sendToSession(session, stanza);
+    }
+    return true;
+  }
+  // normal and chat, §8.5.2.1.1: the most available resources (see the file comment).
+  let top = -1;
+  let first: Session | undefined;
+  let several = false;
+  for (const session of sessions) {
+    if (!session.available || session.priority < 0 || session.priority < top) continue;
+    if (session.priority > top) {
+      top = session.priority;
+      first = session;
+      several = false;
+    } else several = true;
+  }
+  if (first) {
+    if (!several) sm.sendToSession(first, stanza);
+    else {
+      for (const session of sessions) {
+        if (session.available && session.priority === top) sm.sendToSession(session, stanza);
+      }
+    }
+    return true;
+  }
+  // §8.5.2.2.1: no (non-negative) available resource: offline storage, or an error.
+  const stored = sm.api.fire("message/offline", event);
+  if (stored !== undefined) return stored;
+  sm.replyError(stanza, new StanzaError("service-unavailable"));
+  return true;
 }
 
 /** RFC 6121 §8.5.3: a message to a local user's full JID. */
 export function messageToFull(sm: SessionManager, event: StanzaEvent): unknown {
   const { stanza, to } = event;
-  const session = sm.sessions.get(to.toString());
+  const session = sm.sessions.get(fullText(to));
   if (session) {
     // §8.5.3.1: the resource exists.
     sm.sendToSession(session, stanza);

@@ -41,8 +41,8 @@ Deno.test("<sm> validate() reports every problem with a sentence", () => {
     'Option "motd" of <sm> is empty; write a value or leave it out',
     `Option "disable" of <sm> is invalid: "telepathy" is not known here; write ` +
     `${features.slice(0, -1).join(", ")} or ${features.at(-1)}`,
-    "<sm> has no setting <colour>; its settings are admin, offline, motd, disable, item, " +
-    "version and ping",
+    "<sm> has no setting <colour>; its settings are admin, offline, motd, disable, push, mam, " +
+    "item, version, ping and external-service",
   ]);
   assert.deepEqual(warnings, [`<admin> "boss@localhost/desk" has a resource, which is ignored`]);
 });

@@ -10,7 +10,7 @@ import { describe, StanzaError } from "../../util/errors.ts";
 import { NS_CHATSTATES, NS_DELAY, NS_HINTS, NS_OFFLINE } from "../../util/ns.ts";
 import { Element } from "../../xml/element.ts";
 import { readSmConfig } from "./config.ts";
-import { KeyedQueue } from "./keyed_queue.ts";
+import { KeyedQueue } from "../../util/keyed_queue.ts";
 import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent } from "./types.ts";
 
 /** Session data key: set once the stored messages went to that session. */
@@ -113,12 +113,16 @@ export const offlineFeature: SmFeature = {
     const store = new OfflineStore({ xdb: api.xdb, quota, now: () => api.timer.now() });
     // Messages accepted for storage are written before the section lets XDB go.
     api.onUnload(() => store.idle());
-    api.hook<StanzaEvent>("message/offline", ({ stanza, to }) => {
+    api.hook<StanzaEvent>("message/offline", (event) => {
+      const { stanza, to } = event;
       // Not worth keeping: silently dropped, as a headline would be (§8.5.2.2.3).
       if (!worthStoring(stanza)) return true;
       // The promise covers the store: the sender's next stanza waits for it (ROUTING.md R34),
-      // and a full quota rejects with the error the dispatcher answers.
-      return store.store(to.bareString(), to.domain, stanza);
+      // and a full quota rejects with the error the dispatcher answers. Once stored, the
+      // `message/offline-stored` hooks (XEP-0357 push) learn of it.
+      return store.store(to.bareString(), to.domain, stanza).then(() => {
+        api.fire("message/offline-stored", event);
+      });
     });
     api.hook<SessionEvent>("session-available", ({ session }) => {
       if (!session.available || session.priority < 0 || session.data.has(DELIVERED)) return;

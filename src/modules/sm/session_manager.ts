@@ -11,8 +11,8 @@ import { Element } from "../../xml/element.ts";
 import { currentCause } from "./causes.ts";
 import type { SmConfig } from "./config.ts";
 import { inbound } from "./dispatch.ts";
-import { KeyedQueue } from "./keyed_queue.ts";
-import { Sessions } from "./sessions.ts";
+import { KeyedQueue } from "../../util/keyed_queue.ts";
+import { fullOf, Sessions } from "./sessions.ts";
 import type { Session, SmApi } from "./types.ts";
 
 export class SessionManager implements SmApi {
@@ -39,9 +39,7 @@ export class SessionManager implements SmApi {
 
   sendToSession(session: Session, stanza: Element): void {
     // The stanza travels inside the route as the same object (ROUTING.md, route table).
-    this.deliver(
-      new Element("route", { to: session.route, from: session.jid.toString() }, [stanza]),
-    );
+    this.deliver(new Element("route", { to: session.route, from: fullOf(session) }, [stanza]));
   }
 
   route(stanza: Element): void {

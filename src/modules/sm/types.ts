@@ -29,9 +29,13 @@
  * - `message/offline` (StanzaEvent): a normal or chat message for a local user with no available
  *   non-negative resource (RFC 6121 §8.5.2.2.1); offline storage hooks it. Unhandled, the sender
  *   gets `service-unavailable`;
- * - `iq-result/host/{id}`, `iq-error/host/{id}`: the answer to an iq one of our hosts sent
- *   (unhandled ones are dropped);
- * - `user-created` ({ jid }), `user-deleted` ({ jid }): account lifecycle.
+ * - `message/offline-stored` (StanzaEvent): fired by offline storage once such a message is
+ *   stored (XEP-0357 push notifications hook it); every hook runs, none answers;
+ * - `iq-result/host/{id}`, `iq-error/host/{id}`, `iq-result/bare/{id}`, `iq-error/bare/{id}`:
+ *   the answer to an iq one of our hosts or users' bare JIDs sent (unhandled ones are dropped);
+ * - `user-created` ({ jid }), `user-deleted` ({ jid }): account lifecycle;
+ * - `nonza/{ns}:{local}` ({ session, element }): an element other than a stanza that c2s passed
+ *   on from a session's stream (XEP-0352 `<active/>` and `<inactive/>`); unhandled, it is dropped.
  *
  * A stanza a local session sends without `to` fires `pre-{name}/bare` with `to` still absent (a
  * presence without `to` is a broadcast, RFC 6121 §4.2.2); an iq without `to` or to the sender's

@@ -13,6 +13,7 @@ import { JID } from "../../../util/jid.ts";
 import { NS_BLOCKING, NS_BLOCKING_ERRORS } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
 import type { OutboundEvent, SessionEvent, SmFeature, StanzaEvent } from "../types.ts";
+import { bareText } from "../sessions.ts";
 import { advertise } from "./advertise.ts";
 
 const INTERESTED = "blocklist-interested";
@@ -116,8 +117,8 @@ export const blocking: SmFeature = {
       return true;
     };
     const inbound = (name: string) => (event: StanzaEvent) => {
-      const owner = event.to.bareString();
-      if (checked.has(event) || event.origin?.jid.bareString() === owner) return;
+      const owner = bareText(event.to);
+      if (checked.has(event) || (event.origin && bareText(event.origin.jid) === owner)) return;
       const list = lists.get(owner);
       if (list instanceof Set) return refuse(event, list) ? true : undefined;
       // Not loaded yet (a user without sessions): read it, then run the event again. The
@@ -150,7 +151,7 @@ export const blocking: SmFeature = {
     const outbound = (event: OutboundEvent) => {
       // While the list still loads (the session just bound) nothing is refused: waiting here
       // would end the event for the other pre- hooks (presence, carbons).
-      const list = lists.get(event.origin.jid.bareString());
+      const list = lists.get(bareText(event.origin.jid));
       return list instanceof Set && refuseOutbound(event, list) ? true : undefined;
     };
     for (const name of ["message", "presence", "iq"]) {

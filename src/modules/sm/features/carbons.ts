@@ -3,14 +3,19 @@
  * (§6) arriving for a user are copied, wrapped in `<received><forwarded>`, to the user's other
  * carbons-enabled resources, and messages a session sends are copied in `<sent>` to its user's
  * other carbons-enabled resources. For a bare-JID message, the resources the core delivers to
- * (the highest non-negative priority, RFC 6121 §8.5.2.1.1) get no copy.
+ * (the highest non-negative priority, RFC 6121 §8.5.2.1.1) get no copy. Each `sent` copy is
+ * offered to `CARBON_SENT` hooks first, so that the archive adds the stanza-id it stored the
+ * message under (XEP-0313 §5.3: copies and archive agree).
  */
 import { NS_CARBONS, NS_CLIENT, NS_FORWARD, NS_HINTS } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
 import type { OutboundEvent, Session, SmFeature, StanzaEvent } from "../types.ts";
+import { bareText } from "../sessions.ts";
 import { advertise } from "./advertise.ts";
 
 const ENABLED = "carbons";
+/** Fired with `{ original, copy }` for every `sent` copy; a hook may add to `copy`. */
+export const CARBON_SENT = "carbons/sent-copy";
 const IM_PAYLOADS = [
   "urn:xmpp:receipts",
   "http://jabber.org/protocol/chatstates",
@@ -52,6 +57,7 @@ export const carbons: SmFeature = {
         // the declaration it would take the forward namespace of its parent on the wire.
         const inner = message.clone();
         inner.attrs.xmlns = NS_CLIENT;
+        if (direction === "sent") api.fire(CARBON_SENT, { original: message, copy: inner });
         const forwarded = xml("forwarded", { xmlns: NS_FORWARD }, inner);
         const wrapper = xml(direction, { xmlns: NS_CARBONS }, forwarded);
         const carbon = xml("message", {
@@ -72,14 +78,18 @@ export const carbons: SmFeature = {
     }, 10);
     api.hook<StanzaEvent>("message/bare", ({ stanza, to }) => {
       if (!eligible(stanza)) return;
-      const sessions = sm.sessions.ofUser(to.bareString());
+      const sessions = sm.sessions.ofUser(bareText(to));
+      // Nobody else to copy to, the common case: no arrays made per message.
+      if (sessions.length < 2) return;
       const best = Math.max(-1, ...sessions.filter((s) => s.available).map((s) => s.priority));
       if (best < 0) return;
       copy(sessions.filter((s) => !s.available || s.priority !== best), "received", stanza);
     }, 10);
     const sent = ({ stanza, origin }: OutboundEvent) => {
       if (!eligible(stanza)) return;
-      const others = sm.sessions.ofUser(origin.jid.bareString()).filter((s) => s !== origin);
+      const mine = sm.sessions.ofUser(bareText(origin.jid));
+      if (mine.length < 2) return;
+      const others = mine.filter((s) => s !== origin);
       copy(others, "sent", stanza);
     };
     for (const kind of ["bare", "full", "host"]) api.hook(`pre-message/${kind}`, sent, 10);

@@ -7,11 +7,16 @@ import type { SmFeature } from "../types.ts";
 import { announce } from "./announce.ts";
 import { blocking } from "./blocking.ts";
 import { carbons } from "./carbons.ts";
+import { csi } from "./csi.ts";
 import { disco } from "./disco.ts";
+import { externalServices } from "./external_services.ts";
 import { last } from "./last.ts";
+import { mam } from "./mam/mod.ts";
+import { pep } from "./pep/mod.ts";
 import { idlePing } from "./idle_ping.ts";
 import { ping } from "./ping.ts";
 import { privateXml } from "./private.ts";
+import { push } from "./push.ts";
 import { register } from "./register.ts";
 import { presence, roster, subscription } from "./roster/mod.ts";
 import { time } from "./time.ts";
@@ -24,14 +29,19 @@ export const smFeatures: SmFeature[] = [
   presence,
   blocking,
   carbons,
+  csi,
+  push,
+  mam,
   vcard,
   privateXml,
+  pep,
   disco,
   version,
   time,
   last,
   ping,
   idlePing,
+  externalServices,
   announce,
   register,
 ];

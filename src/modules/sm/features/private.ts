@@ -2,6 +2,8 @@
  * XEP-0049 Private XML Storage: a user stores and reads back elements by namespace, each stored
  * as `<item key="name ns">` under ns `jabber:iq:private`. Only the user reaches their own data
  * (§2: others get forbidden); reserved namespaces are refused with not-acceptable (§3).
+ * After a store it fires `private-stored` ({ owner, elements }) and awaits its hook, so that
+ * XEP-0411 bookmarks conversion (pep/bookmarks.ts) is done before the answer.
  */
 import { StanzaError } from "../../../util/errors.ts";
 import { NS_PRIVATE } from "../../../util/ns.ts";
@@ -49,9 +51,13 @@ export const privateXml: SmFeature = {
         copy.attrs.xmlns = element.ns;
         return { key, item: xml("item", { key }, copy) };
       });
+      const owner = to.bareString();
       for (const { key, item } of items) {
-        await api.xdb.insert(to.bareString(), NS_PRIVATE, item, xdbMatch("item", { key }));
+        await api.xdb.insert(owner, NS_PRIVATE, item, xdbMatch("item", { key }));
       }
+      // XEP-0411: the PEP feature mirrors storage:bookmarks (pep/bookmarks.ts); answered after.
+      const elements = items.map(({ item }) => item.elements[0]);
+      await api.fire("private-stored", { owner, elements });
       sm.reply(stanza);
     });
     const forbidden = () => {

@@ -19,7 +19,7 @@ import { xdbMatch } from "../../../../server/xdb_client.ts";
 import { bareOf } from "../../../../util/jid.ts";
 import { NS_ROSTER, NS_ROSTER_PENDING } from "../../../../util/ns.ts";
 import { Element, xml } from "../../../../xml/element.ts";
-import { KeyedQueue } from "../../keyed_queue.ts";
+import { KeyedQueue } from "../../../../util/keyed_queue.ts";
 import type { SmApi } from "../../types.ts";
 import { type StateName, stateName, stateOf, type Subscription } from "./subscription_states.ts";
 

@@ -2,15 +2,15 @@
  * XEP-0215 External Service Discovery (§2, §3.1, §3.2): tells the server's own users which STUN
  * and TURN servers to use, as the `<external-service type host port transport name/>` children of
  * `<sm>` list them: all of them, or those of the `type` asked for. The worked example of
- * docs/CONTRIBUTING.md; tests/contributing_example_test.ts runs it in a real session manager.
+ * docs/CONTRIBUTING.md, which shows this file as it is; tests/contributing_example_test.ts
+ * runs it in a real session manager.
  */
-import { oneOf, options, port, string } from "../../src/config/options.ts";
-import { advertise } from "../../src/modules/sm/features/advertise.ts";
-import type { SmFeature, StanzaEvent } from "../../src/modules/sm/types.ts";
-import { StanzaError } from "../../src/util/errors.ts";
-import { xml } from "../../src/xml/element.ts";
-
-export const NS_EXTDISCO = "urn:xmpp:extdisco:2";
+import { oneOf, options, port, string } from "../../../config/options.ts";
+import { StanzaError } from "../../../util/errors.ts";
+import { NS_EXTDISCO } from "../../../util/ns.ts";
+import { xml } from "../../../xml/element.ts";
+import type { SmFeature, StanzaEvent } from "../types.ts";
+import { advertise } from "./advertise.ts";
 
 /** One `<external-service>`: the attributes of XEP-0215's `<service>` that the config may set. */
 const SERVICE = options({
