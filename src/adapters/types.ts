@@ -24,6 +24,11 @@ export interface ServerTlsOptions {
   byName?: Record<string, CertificatePair>;
   /** ALPN protocols offered (for XEP-0368 direct TLS: "xmpp-client", "xmpp-server"). */
   alpnProtocols?: string[];
+  /**
+   * Asks the client for a certificate (s2s SASL EXTERNAL, XEP-0178). Any certificate, or none, is
+   * accepted: the caller checks `tls.peerCertificate` itself.
+   */
+  requestCertificate?: boolean;
 }
 
 /** How a TLS client checks the server. */
@@ -33,6 +38,13 @@ export interface ClientTlsOptions {
   /** Extra trusted CA certificates (PEM). */
   caCerts?: string[];
   alpnProtocols?: string[];
+  /** A certificate to present to the server (s2s SASL EXTERNAL, XEP-0178). */
+  certificate?: CertificatePair;
+  /**
+   * `false` accepts any server certificate; the caller then checks `tls.peerCertificate`
+   * itself (s2s, whose trust rules are per domain). Default true.
+   */
+  verify?: boolean;
 }
 
 /** What the TLS layer knows about an established TLS session. */
@@ -101,6 +113,61 @@ export interface ConnectOptions {
 export interface NetAdapter {
   listen(options: ListenOptions, onConnection: (conn: Connection) => void): Promise<Listener>;
   connect(options: ConnectOptions): Promise<Connection>;
+}
+
+/** What an HTTP handler knows about the connection a request came on. */
+export interface HttpRequestInfo {
+  readonly remote: Address;
+  /** True when the request came over TLS (https, wss). */
+  readonly secure: boolean;
+}
+
+export type HttpHandler = (
+  request: Request,
+  info: HttpRequestInfo,
+) => Response | Promise<Response>;
+
+export interface HttpServeOptions {
+  hostname: string;
+  port: number;
+  /** When set, HTTPS with the default certificate (the http component's TLS listener). */
+  tls?: ServerTlsOptions;
+}
+
+export interface HttpServer {
+  readonly address: Address;
+  /** Stops accepting requests and closes the listening socket. */
+  close(): Promise<void>;
+}
+
+/**
+ * A WebSocket the server accepted (RFC 6455), event driven like `Connection`. Sends made before
+ * the handshake finished are kept and sent once it has.
+ */
+export interface ServerWebSocket {
+  /** The subprotocol the server answered with (RFC 6455 §4.2.2), "" for none. */
+  readonly protocol: string;
+  /** Sets the message callback: one call per message, text as a string. */
+  onMessage(callback: (data: string | Uint8Array) => void): void;
+  /** Called once when the socket is closed, by either side. */
+  onClose(callback: () => void): void;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface HttpAdapter {
+  /** Serves HTTP on an address: every request goes to `handler`. */
+  serve(options: HttpServeOptions, handler: HttpHandler): Promise<HttpServer>;
+  /** Makes an HTTP request as a client (`jabberd status` asking the admin API). */
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Accepts a WebSocket upgrade request (RFC 6455 §4.2): the response the handler returns and
+   * the socket. `protocol` is the subprotocol to answer with; the caller checked it was offered.
+   */
+  upgradeWebSocket(
+    request: Request,
+    options: { protocol?: string },
+  ): { response: Response; socket: ServerWebSocket };
 }
 
 /** A child process with piped standard streams. */
@@ -221,9 +288,17 @@ export interface KvStore {
   close(): void;
 }
 
+export interface KvOpenOptions {
+  /** The most connections a store on a database server keeps (its pool); files ignore it. */
+  connections?: number;
+}
+
 export interface KvAdapter {
-  /** `path` is a file, `:memory:`, or a remote KV URL passed through to the runtime. */
-  open(path: string): Promise<KvStore>;
+  /**
+   * `path` is a file, `:memory:`, a remote KV URL passed through to the runtime, or a
+   * `postgres://` URL (`src/adapters/postgres/`).
+   */
+  open(path: string, options?: KvOpenOptions): Promise<KvStore>;
 }
 
 export interface SrvRecord {
@@ -274,6 +349,8 @@ export interface FileAdapter {
 /** Everything the core gets from its runtime, bundled so it is passed in one argument. */
 export interface Adapters {
   net: NetAdapter;
+  /** HTTP and WebSocket serving (the http component). */
+  http: HttpAdapter;
   datagrams: DatagramAdapter;
   process: ProcessAdapter;
   workers: WorkerAdapter;

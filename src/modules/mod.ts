@@ -5,7 +5,10 @@
 import type { ModuleDefinition } from "../server/module_api.ts";
 import { baseModules } from "./base/mod.ts";
 import { c2sModule } from "./c2s/mod.ts";
+import { httpModule } from "./http/mod.ts";
+import { mucModule } from "./muc/mod.ts";
 import { smModule } from "./sm/mod.ts";
+import { s2sModule } from "./s2s/mod.ts";
 import { logModules } from "./log/mod.ts";
 import { xdbModules } from "./xdb/mod.ts";
 
@@ -15,4 +18,7 @@ export const builtinModules: readonly ModuleDefinition[] = [
   ...xdbModules,
   c2sModule,
   smModule,
+  httpModule,
+  mucModule,
+  s2sModule,
 ];

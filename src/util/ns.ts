@@ -42,6 +42,15 @@ export const NS_PRE_APPROVAL = "urn:xmpp:features:pre-approval";
 /** Pending inbound subscription requests, kept beside the roster items in `jabber:iq:roster`. */
 export const NS_ROSTER_PENDING = "jabberd:roster:pending";
 
+// Message archives (XEP-0313), stanza ids (XEP-0359), result set paging (XEP-0059).
+export const NS_MAM = "urn:xmpp:mam:2";
+/** XEP-0313 §7: before-id, after-id, ids, flip-page and metadata. */
+export const NS_MAM_EXTENDED = "urn:xmpp:mam:2#extended";
+export const NS_SID = "urn:xmpp:sid:0";
+export const NS_RSM = "http://jabber.org/protocol/rsm";
+/** XDB, owned by a host: the accounts of that host with an archive, for the retention sweep. */
+export const NS_MAM_OWNERS = "jabberd:mam:owners";
+
 // PEP and publish-subscribe on the account (XEP-0163, XEP-0060), caps, bookmarks, CSI.
 export const NS_PUBSUB = "http://jabber.org/protocol/pubsub";
 export const NS_PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner";
@@ -55,6 +64,12 @@ export const NS_BOOKMARKS = "urn:xmpp:bookmarks:1";
 export const NS_BOOKMARKS_COMPAT = "urn:xmpp:bookmarks:1#compat";
 export const NS_BOOKMARKS_LEGACY = "storage:bookmarks";
 export const NS_CSI = "urn:xmpp:csi:0";
+
+// Push notifications (XEP-0357) and external service discovery (XEP-0215).
+export const NS_PUSH = "urn:xmpp:push:0";
+/** The FORM_TYPE of a push notification's summary (XEP-0357 §7). */
+export const NS_PUSH_SUMMARY = "urn:xmpp:push:summary";
+export const NS_EXTDISCO = "urn:xmpp:extdisco:2";
 
 // Multi-User Chat (XEP-0045) and what it uses (muc component helper).
 export const NS_MUC = "http://jabber.org/protocol/muc";

@@ -6,6 +6,7 @@ import { DenoClock } from "./clock.ts";
 import { DenoDatagrams } from "./datagrams.ts";
 import { DenoDns } from "./dns.ts";
 import { DenoFiles } from "./files.ts";
+import { DenoHttp } from "./http.ts";
 import { DenoKvAdapter } from "./kv.ts";
 import { DenoNet } from "./net.ts";
 import { DenoProcess } from "./process.ts";
@@ -17,6 +18,7 @@ export {
   DenoDatagrams,
   DenoDns,
   DenoFiles,
+  DenoHttp,
   DenoKvAdapter,
   DenoNet,
   DenoProcess,
@@ -36,6 +38,7 @@ export function denoAdapters(): Adapters {
   const terminal = new DenoTerminal((text) => writeAll(Deno.stderr, text));
   return {
     net: new DenoNet(),
+    http: new DenoHttp(),
     datagrams: new DenoDatagrams(),
     process: new DenoProcess(),
     workers: new WebWorkers(),

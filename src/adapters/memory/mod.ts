@@ -9,6 +9,7 @@ import { ManualClock } from "./clock.ts";
 import { MemoryDatagrams } from "./datagrams.ts";
 import { DnsTable } from "./dns.ts";
 import { MemoryFiles } from "./files.ts";
+import { MemoryHttp } from "./http.ts";
 import { MemoryKvAdapter } from "./kv.ts";
 import { MemoryNet } from "./net.ts";
 import { MemoryProcess, type MemoryProgram } from "./process.ts";
@@ -20,6 +21,7 @@ export { ManualClock } from "./clock.ts";
 export { MemoryDatagrams } from "./datagrams.ts";
 export { DnsTable } from "./dns.ts";
 export { MemoryFiles, NotFoundError } from "./files.ts";
+export { MemoryHttp, MemoryWebSocket } from "./http.ts";
 export { MemoryKvAdapter, MemoryKvStore } from "./kv.ts";
 export { ConnectionRefusedError, MemoryConnection, MemoryNet } from "./net.ts";
 export {
@@ -55,6 +57,7 @@ export interface MemoryAdapters {
   signals: ManualSignals;
   dns: DnsTable;
   net: MemoryNet;
+  http: MemoryHttp;
   datagrams: MemoryDatagrams;
   process: MemoryProcess;
   workers: MemoryWorkers;
@@ -73,6 +76,7 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
   const signals = new ManualSignals();
   const dns = new DnsTable();
   const net = new MemoryNet();
+  const http = new MemoryHttp();
   const datagrams = new MemoryDatagrams(dns);
   const process = new MemoryProcess(options.programs, options.execPath);
   const workers = new MemoryWorkers(options.workers);
@@ -83,6 +87,7 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
   return {
     adapters: {
       net,
+      http,
       datagrams,
       process,
       workers,
@@ -101,6 +106,7 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
     signals,
     dns,
     net,
+    http,
     datagrams,
     process,
     workers,

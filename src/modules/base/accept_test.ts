@@ -11,8 +11,8 @@ import { type Element, xml } from "../../xml/element.ts";
 import { accept } from "./accept.ts";
 import { backoffDelay, connect } from "./connect.ts";
 import { host } from "./host.ts";
-import { handshakeDigest } from "./link/handshake.ts";
-import { type StreamEnd, StreamLink } from "./link/stream_link.ts";
+import { handshakeDigest } from "../../link/handshake.ts";
+import { type StreamEnd, StreamLink } from "../../link/stream_link.ts";
 
 const flush = async (rounds = 5) => {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 0));

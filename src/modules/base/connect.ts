@@ -11,11 +11,11 @@ import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import { StreamError } from "../../util/errors.ts";
 import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
 import { xml } from "../../xml/element.ts";
-import { checkComponentStanza } from "./link/component_rules.ts";
-import { handshakeDigest } from "./link/handshake.ts";
-import type { Outbox } from "./link/outbox.ts";
-import { StreamLink } from "./link/stream_link.ts";
-import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
+import { checkComponentStanza } from "../../link/component_rules.ts";
+import { handshakeDigest } from "../../link/handshake.ts";
+import type { Outbox } from "../../link/outbox.ts";
+import { StreamLink } from "../../link/stream_link.ts";
+import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "../../link/wire.ts";
 import { type LinkConfig, linkConfigOf, readLinkConfig, sectionOutbox } from "./link_config.ts";
 
 export const connect: ModuleDefinition = {

@@ -20,8 +20,8 @@ import { errorReply, StanzaError } from "../../util/errors.ts";
 import { NS_COMPONENT_EXEC } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
 import { RESTART_OPTIONS } from "./load.ts";
-import { addressAllowed, checkComponentStanza } from "./link/component_rules.ts";
-import { decodePacket } from "./link/wire.ts";
+import { addressAllowed, checkComponentStanza } from "../../link/component_rules.ts";
+import { decodePacket } from "../../link/wire.ts";
 import { ProcessLink, type ProcessLinkOptions } from "./process_link.ts";
 import { integer, options, size } from "../../config/options.ts";
 

@@ -21,7 +21,7 @@ import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import type { Element } from "../../xml/element.ts";
 import { Element as XmlElement } from "../../xml/element.ts";
 import { supervisionOptions } from "./exec.ts";
-import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "./link/wire.ts";
+import { decodePacket, linkHeaderAttrs, NS_NODE_LINK } from "../../link/wire.ts";
 import { load, modulePath, moduleUrl } from "./load.ts";
 import { ProcessLink } from "./process_link.ts";
 

@@ -19,7 +19,7 @@ import {
 } from "../../config/options.ts";
 import type { ModuleApi } from "../../server/module_api.ts";
 import type { Element } from "../../xml/element.ts";
-import { Outbox } from "./link/outbox.ts";
+import { Outbox } from "../../link/outbox.ts";
 
 export type LinkMode = "component" | "node";
 

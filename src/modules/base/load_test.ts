@@ -83,7 +83,9 @@ Deno.test("4 <load thread=worker> runs a module in a Web Worker with the same AP
   for (let i = 0; i < 50; i++) tree.send("bot.example", `m${i}`, `user${i % 5}@client.example`);
   tree.send("bot.example", "store pears");
   tree.send("bot.example", "throw");
-  await waitFor(() => tree.received.length === 52, "52 replies");
+  tree.send("bot.example", "log a", "carol@client.example/r");
+  tree.send("bot.example", "log b", "carol@client.example/r");
+  await waitFor(() => tree.received.length === 54, "54 replies");
   await tree.world.router.idle();
   const bodies = tree.bodies();
   for (let i = 0; i < 50; i++) assert.ok(bodies.includes(`worker: m${i}`), `m${i} answered`);
@@ -96,6 +98,9 @@ Deno.test("4 <load thread=worker> runs a module in a Web Worker with the same AP
   }
   assert.ok(bodies.includes("stored pears"));
   assert.equal((await tree.world.xdb.get("alice@client.example/r", "test:last"))?.text(), "pears");
+  // Keyed logs (append, range, trim) through the worker.
+  assert.ok(bodies.includes("logged a of 1, trimmed 0"), bodies.join("\n"));
+  assert.ok(bodies.includes("logged b of 2, trimmed 1"), bodies.join("\n"));
   // The handler that threw answered error: the message bounced, and the worker still runs.
   const bounce = tree.received.find((p) => p.element.attrs.type === "error");
   assert.ok(bounce?.element.getChild("error")?.getChild("internal-server-error"));

@@ -9,8 +9,8 @@ import type { ChildProcess, TimerId } from "../../adapters/types.ts";
 import type { ModuleApi } from "../../server/module_api.ts";
 import type { Packet } from "../../tree/packet.ts";
 import type { Element } from "../../xml/element.ts";
-import { Outbox } from "./link/outbox.ts";
-import { type BytePipe, type StreamEnd, StreamLink } from "./link/stream_link.ts";
+import { Outbox } from "../../link/outbox.ts";
+import { type BytePipe, type StreamEnd, StreamLink } from "../../link/stream_link.ts";
 import { describe } from "../../util/errors.ts";
 
 export interface ProcessLinkOptions {

@@ -1,6 +1,8 @@
 /**
  * A module for the `<load>`, `<fork>` tests: answers each message with its body prefixed by the
- * `prefix` setting, stores the last body through XDB on `store …`, and fails on `crash`.
+ * `prefix` setting, stores the last body through XDB on `store …`, appends to a keyed log on
+ * `log KEY` (answering the newest key, the count, and how many older entries it trimmed), and
+ * fails on `crash`.
  */
 import { options, string } from "../../../config/options.ts";
 import type { ModuleApi, ValidationContext } from "../../../server/module_api.ts";
@@ -42,6 +44,19 @@ export function register(api: ModuleApi): void {
       await api.xdb.set(message.attrs.from ?? "", "test:last", xml("last", {}, body.slice(6)));
       const stored = await api.xdb.get(message.attrs.from ?? "", "test:last");
       reply(`stored ${stored?.text() ?? "nothing"}`);
+      return "done";
+    }
+    if (body.startsWith("log ")) {
+      const owner = (message.attrs.from ?? "").split("/")[0];
+      const key = body.slice(4);
+      await api.xdb.append(owner.split("@")[1], "test:log", [{ owner, key, item: xml("m") }]);
+      const newest = await api.xdb.range(owner, "test:log", {
+        reverse: true,
+        limit: 1,
+        count: true,
+      });
+      const trimmed = await api.xdb.trim(owner, "test:log", { end: key });
+      reply(`logged ${newest.items[0]?.key} of ${newest.count}, trimmed ${trimmed}`);
       return "done";
     }
     reply(prefix + body);

@@ -7,6 +7,8 @@
  */
 import type { TimerId, WorkerHandle } from "../../../adapters/types.ts";
 import type { ModuleApi } from "../../../server/module_api.ts";
+import { appendEntries, rangeElement } from "../../../server/xdb_client.ts";
+import type { Element } from "../../../xml/element.ts";
 import type { HandlerResult, Phase } from "../../../tree/handler.ts";
 import { Packet } from "../../../tree/packet.ts";
 import {
@@ -308,13 +310,20 @@ export class WorkerModule {
     const generation = this.#generation;
     const { xdb } = this.#api;
     const data = message.xml === undefined ? undefined : decodeElement(message.xml);
-    const request = message.op === "get"
-      ? xdb.get(message.owner, message.ns)
+    const { owner, ns, range = {} } = message;
+    const request: Promise<Element | string | void | undefined> = message.op === "get"
+      ? xdb.get(owner, ns)
       : message.op === "set"
-      ? xdb.set(message.owner, message.ns, data)
+      ? xdb.set(owner, ns, data)
       : message.op === "insert"
-      ? xdb.insert(message.owner, message.ns, data!, message.match)
-      : xdb.remove(message.owner, message.ns, message.match ?? "");
+      ? xdb.insert(owner, ns, data!, message.match)
+      : message.op === "append"
+      ? xdb.append(owner, ns, appendEntries(data!))
+      : message.op === "range"
+      ? xdb.range(owner, ns, range).then(rangeElement)
+      : message.op === "trim"
+      ? xdb.trim(owner, ns, range).then(String)
+      : xdb.remove(owner, ns, message.match ?? "");
     request.then(
       (result) => {
         if (generation !== this.#generation) return;
@@ -322,7 +331,7 @@ export class WorkerModule {
           t: "xdb-reply",
           rid: message.rid,
           ok: true,
-          xml: result ? encodeElement(result) : undefined,
+          xml: typeof result === "string" ? result : result ? encodeElement(result) : undefined,
         });
       },
       (error) => {

@@ -5,7 +5,7 @@
  */
 import type { Phase } from "../../../tree/handler.ts";
 import type { HandlerResult } from "../../../tree/handler.ts";
-import type { LogLevel, SectionKind } from "../../../server/module_api.ts";
+import type { LogLevel, SectionKind, XdbRange } from "../../../server/module_api.ts";
 import { Element } from "../../../xml/element.ts";
 import { parseFragment } from "../../../xml/stream_parser.ts";
 
@@ -49,11 +49,13 @@ export type FromWorker =
   | {
     t: "xdb";
     rid: number;
-    op: "get" | "set" | "insert" | "remove";
+    op: "get" | "set" | "insert" | "remove" | "append" | "range" | "trim";
     owner: string;
     ns: string;
     xml?: string;
     match?: string;
+    /** range and trim: which items (append carries its entries as `xml`). */
+    range?: XdbRange;
   }
   | { t: "log"; level: LogLevel; text: string; host?: string }
   | { t: "timer-set"; tid: number; ms: number; repeat: boolean }

@@ -4,7 +4,14 @@
  * handlers it registers on the packets the main thread forwards, in chain order (src/tree/ROUTING.md R9).
  */
 import type { Adapters } from "../../../adapters/types.ts";
-import type { LogLevel, ModuleApi, Timers, XdbClient } from "../../../server/module_api.ts";
+import type {
+  LogLevel,
+  ModuleApi,
+  Timers,
+  XdbClient,
+  XdbRange,
+} from "../../../server/module_api.ts";
+import { appendElement, rangeResult } from "../../../server/xdb_client.ts";
 import { makeLogger } from "../../../server/logger.ts";
 import { resolvePath } from "../../../server/section.ts";
 import type { Handler, HandlerResult, Phase } from "../../../tree/handler.ts";
@@ -196,16 +203,17 @@ function log(level: LogLevel, text: string, host?: string): void {
 }
 
 function xdbRequest(
-  op: "get" | "set" | "insert" | "remove",
+  op: Extract<FromWorker, { t: "xdb" }>["op"],
   owner: string,
   ns: string,
   data?: Element,
   match?: string,
+  extra: { range?: XdbRange } = {},
 ): Promise<string | undefined> {
   const rid = nextRequest++;
   return new Promise((resolve, reject) => {
     xdbWaiting.set(rid, { resolve, reject });
-    post({ t: "xdb", rid, op, owner, ns, xml: data && encodeElement(data), match });
+    post({ t: "xdb", rid, op, owner, ns, xml: data && encodeElement(data), match, ...extra });
   });
 }
 
@@ -225,6 +233,17 @@ function makeApi(init: InitMessage, config: Element): ModuleApi {
     },
     async remove(owner, ns, match) {
       await xdbRequest("remove", owner, ns, undefined, match);
+    },
+    async append(host, ns, entries) {
+      await xdbRequest("append", host, ns, appendElement(entries));
+    },
+    async range(owner, ns, range) {
+      const xml = await xdbRequest("range", owner, ns, undefined, undefined, { range });
+      return rangeResult(xml === undefined ? undefined : decodeElement(xml));
+    },
+    async trim(owner, ns, range) {
+      const xml = await xdbRequest("trim", owner, ns, undefined, undefined, { range });
+      return Number(xml);
     },
   };
   const setTimer = (callback: () => void, ms: number, repeat: boolean) => {
@@ -297,6 +316,13 @@ function makeApi(init: InitMessage, config: Element): ModuleApi {
     publishAddress() {
       throw new Error('A module in a worker thread cannot listen; load it without thread="worker"');
     },
+    // Offers are objects of the main thread (c2s's stream acceptor): they cannot cross threads.
+    offer() {
+      throw new Error(
+        'A module in a worker thread cannot offer objects; load it without thread="worker"',
+      );
+    },
+    offered: () => [],
     addUplink() {
       post({ t: "uplink" });
     },
