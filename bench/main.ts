@@ -4,6 +4,8 @@
  */
 import { benchDeliveryTree } from "./delivery_tree.ts";
 import { benchRoutingWorker } from "./routing_worker.ts";
+import { benchSmRouting } from "./sm_routing.ts";
+import { benchWebSocket } from "./websocket.ts";
 import { benchXmlParser } from "./xml_parser.ts";
 
 if (Deno.args.includes("--compare")) {
@@ -14,8 +16,12 @@ if (Deno.args.includes("--compare")) {
   console.table(await benchXmlParser());
   console.log("Delivery tree: Router.deliver with a synchronous handler (median of 7 rounds)");
   console.table(benchDeliveryTree());
+  console.log("Session manager message path: CPU µs per message, every feature (median of 7)");
+  console.table(await benchSmRouting());
   console.log(
     "Routing rate between two sections, without and with a busy <load thread=worker> module",
   );
   console.table(await benchRoutingWorker());
+  console.log("WebSocket next to TCP on real sockets: logins/s and messages routed/s");
+  console.table(await benchWebSocket());
 }

@@ -17,7 +17,12 @@ export interface Account {
   salted: Uint8Array;
   storedKey: Uint8Array;
   serverKey: Uint8Array;
+  /** Localparts of the contacts on this account's roster (subscription both), maybe none. */
+  contacts: string[];
 }
+
+/** Contacts per roster for the accounts made with rosters. */
+export const ROSTER_SIZE = 50;
 
 function derive(password: string, salt: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) =>
@@ -28,8 +33,26 @@ function derive(password: string, salt: string): Promise<Uint8Array> {
   );
 }
 
-/** `count` accounts `u0`…; derivation runs on libuv's thread pool, about 1 ms each. */
-export async function makeAccounts(count: number): Promise<Account[]> {
+/**
+ * `count` accounts `{prefix}0`…; derivation runs on libuv's thread pool, about 1 ms each. With
+ * `rosters`, accounts come in blocks of ROSTER_SIZE + 1 whose members all have each other on
+ * their rosters with subscription both (the last, smaller block only its own members).
+ */
+export async function makeAccounts(
+  count: number,
+  prefix = "u",
+  rosters = false,
+): Promise<Account[]> {
+  const block = ROSTER_SIZE + 1;
+  const contactsOf = (i: number) => {
+    if (!rosters) return [];
+    const first = i - (i % block);
+    const names: string[] = [];
+    for (let k = first; k < Math.min(first + block, count); k++) {
+      if (k !== i) names.push(`${prefix}${k}`);
+    }
+    return names;
+  };
   const accounts: Account[] = new Array(count);
   let next = 0;
   const worker = async () => {
@@ -41,7 +64,8 @@ export async function makeAccounts(count: number): Promise<Account[]> {
       const salted = await derive(password, salt);
       const clientKey = createHmac("sha1", salted).update("Client Key").digest();
       accounts[i] = {
-        user: `u${i}`,
+        user: `${prefix}${i}`,
+        contacts: contactsOf(i),
         password,
         salt,
         salted,
@@ -71,11 +95,20 @@ export function xep0227(domain: string, accounts: Account[], twice: boolean): st
       `<user name='${a.user}'><scram-credentials xmlns='urn:xmpp:pie:0#scram' ` +
         `mechanism='SCRAM-SHA-1'><iter-count>${ITERATIONS}</iter-count>` +
         `<salt>${enc(a.salt)}</salt><server-key>${enc(a.serverKey)}</server-key>` +
-        `<stored-key>${enc(a.storedKey)}</stored-key></scram-credentials></user>`,
+        `<stored-key>${enc(a.storedKey)}</stored-key></scram-credentials>` +
+        rosterQuery(domain, a) + `</user>`,
     );
   }
   parts.push("</host></server-data>\n");
   return parts.join("\n");
+}
+
+function rosterQuery(domain: string, a: Account): string {
+  if (a.contacts.length === 0) return "";
+  const items = a.contacts.map((c) =>
+    `<item jid='${c}@${domain}' name='${c}' subscription='both'><group>Bench</group></item>`
+  );
+  return `<query xmlns='jabber:iq:roster'>${items.join("")}</query>`;
 }
 
 const hex = (bytes: Uint8Array) =>
@@ -91,8 +124,21 @@ export async function writeProsodyAccounts(
   const encode = (s: string) =>
     s.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   const dir = `${dataDir}/${encode(domain)}/accounts`;
+  const rosterDir = `${dataDir}/${encode(domain)}/roster`;
   await Deno.mkdir(dir, { recursive: true });
+  await Deno.mkdir(rosterDir, { recursive: true });
   for (const a of accounts) {
+    if (a.contacts.length > 0) {
+      // mod_roster's store: one entry per contact, `[false]` holds the roster version.
+      const items = a.contacts.map((c) =>
+        `\t["${c}@${domain}"] = {\n\t\t["groups"] = {\n\t\t\t["Bench"] = true;\n\t\t};\n` +
+        `\t\t["name"] = "${c}";\n\t\t["subscription"] = "both";\n\t};\n`
+      );
+      await Deno.writeTextFile(
+        `${rosterDir}/${encode(a.user)}.dat`,
+        `return {\n\t[false] = {\n\t\t["version"] = 1;\n\t};\n${items.join("")}};\n`,
+      );
+    }
     await Deno.writeTextFile(
       `${dir}/${encode(a.user)}.dat`,
       `return {\n\t["iteration_count"] = ${ITERATIONS};\n\t["salt"] = "${a.salt}";\n` +

@@ -150,14 +150,16 @@ const hmac = (key: Uint8Array, text: string) =>
 export const scramStats = { cacheMisses: 0 };
 
 /**
- * Connect, SASL, bind, initial presence, until the server sends a presence back (its echo of the
- * initial presence to the session itself, RFC 6121 §4.2.2).
+ * Connect, SASL, bind, (with `roster`, the roster get every client sends, RFC 6121 §2.2, until
+ * its result,) initial presence, until the server sends a presence back (its echo of the initial
+ * presence to the session itself, RFC 6121 §4.2.2, or a contact's presence).
  */
 export async function login(
   port: number,
   domain: string,
   account: Account,
   mechanism: Mechanism,
+  roster = false,
 ): Promise<Client> {
   const client = await Client.connect(port);
   try {
@@ -179,6 +181,11 @@ export async function login(
         `<resource>bench</resource></bind></iq>`,
     );
     await client.expect("</jid>", ...BAD);
+    if (roster) {
+      client.send("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>");
+      // The accounts with rosters have contacts, so the result is never an empty <query/>.
+      await client.expect("</query>", ...BAD);
+    }
     client.send("<presence/>");
     await client.expect("<presence", ...BAD);
     client.text = "";

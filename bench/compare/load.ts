@@ -62,12 +62,18 @@ export async function loginMany(
   mechanism: Mechanism,
   concurrency: number,
   deadlineMs: number,
+  roster = false,
 ): Promise<{ clients: Client[]; seconds: number; errors: string[] }> {
   const started = performance.now();
   const deadline = started + deadlineMs;
   // A login that hangs must not outlive the phase: each is raced against the deadline.
   const { results, errors } = await pool(count, concurrency, deadline, (i) => {
-    const attempt = login(target.port, target.domain, accounts[from + i], mechanism);
+    const attempt = login(target.port, target.domain, accounts[from + i], mechanism, roster)
+      // What arrives later (contacts' presence) is read and dropped until a phase looks at it.
+      .then((c) => {
+        c.onData = discard;
+        return c;
+      });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -83,6 +89,10 @@ export async function loginMany(
   return { clients: results, seconds: (performance.now() - started) / 1000, errors };
 }
 
+const discard = (c: Client) => {
+  c.text = "";
+};
+
 export function closeAll(clients: Client[]): void {
   for (const c of clients) {
     if (!c.closed) c.send("</stream:stream>");
@@ -93,40 +103,63 @@ export function closeAll(clients: Client[]): void {
   }, 200);
 }
 
+export interface LoginOptions {
+  mechanism: Mechanism;
+  /** The first account of `accounts` to log in. */
+  from: number;
+  count: number;
+  concurrency: number;
+  deadlineMs: number;
+  /** "cold" (first read of each account since the server started) or "warm", for the label. */
+  cache: "cold" | "warm";
+  /** Fetch the roster before the initial presence. */
+  roster?: boolean;
+}
+
 /** Login rate: `count` logins at `concurrency`, kept online until all are done, then closed. */
 export async function loginPhase(
   target: Target,
   accounts: Account[],
-  mechanism: Mechanism,
-  count: number,
-  concurrency: number,
-  deadlineMs: number,
-): Promise<Result> {
+  options: LoginOptions,
+): Promise<Result[]> {
+  const { mechanism, count, concurrency } = options;
   await settle(target.pid);
   const generator = new CpuMeter("self");
   const server = new CpuMeter(target.pid);
   const { clients, seconds, errors } = await loginMany(
     target,
     accounts,
-    0,
+    options.from,
     count,
     mechanism,
     concurrency,
-    deadlineMs,
+    options.deadlineMs,
+    options.roster,
   );
   const g = generator.read(), s = server.read();
   closeAll(clients);
   await sleep(500);
-  return {
+  const label = `${mechanism === "PLAIN" ? "PLAIN (hashed, 4096)" : "SCRAM-SHA-1 (cached)"}${
+    options.roster ? ` + roster of ${accounts[options.from].contacts.length}` : ""
+  }, ${options.cache}`;
+  return [{
     server: target.name,
-    metric: `logins/s ${mechanism === "PLAIN" ? "PLAIN (hashed, 4096)" : "SCRAM-SHA-1 (cached)"}`,
+    metric: `logins/s ${label}`,
     value: clients.length / seconds,
     unit: "logins/s",
     generatorCpu: g.percent,
     serverCpu: s.percent,
     note: `${clients.length}/${count} in ${seconds.toFixed(2)} s at concurrency ${concurrency}` +
       (errors.length ? `; ${errors.length} failed, first: ${errors[0].slice(0, 200)}` : ""),
-  };
+  }, {
+    // What a login costs the server whatever else runs on its core: logins/s on a busy machine
+    // are capped by the CPU share the server gets.
+    server: target.name,
+    metric: `server CPU-ms per login ${label}`,
+    value: (s.cpu / Math.max(1, clients.length)) * 1000,
+    unit: "CPU-ms",
+    serverCpu: s.percent,
+  }];
 }
 
 /** Counts `</message>` in the client's text and keeps what follows the last one. */
@@ -183,57 +216,64 @@ export async function routingPhase(
   try {
     const n = clients.length;
     const encoder = new TextEncoder();
-    // message[i] is what client i sends to its partner i^1.
-    const message = clients.map((_, i) =>
-      encoder.encode(
-        `<message to='${accounts[i ^ 1].user}@${target.domain}' type='chat'>` +
-          `<body>Benchmark message from ${accounts[i].user}, about as long as a chat line.</body>` +
-          `</message>`,
-      )
-    );
     let delivered = 0;
-    let running = true;
-
-    // Maximum rate: whoever receives k messages lets its partner (their sender) send k more.
-    for (let i = 0; i < n; i++) {
-      const partner = i ^ 1;
-      clients[i].onData = (c) => {
-        const k = takeMessages(c);
-        delivered += k;
-        if (running) { for (let j = 0; j < k; j++) clients[partner].send(message[partner]); }
-      };
+    let running = false;
+    let generator: CpuMeter, server: CpuMeter;
+    let g: ReturnType<CpuMeter["read"]>, s: ReturnType<CpuMeter["read"]>;
+    // Maximum rate, to the partner's bare JID (what chat clients address) and then to its full
+    // JID: whoever receives k messages lets its partner (their sender) send k more.
+    for (const form of ["bare", "full"] as const) {
+      const resource = form === "full" ? "/bench" : "";
+      // message[i] is what client i sends to its partner i^1.
+      const message = clients.map((_, i) =>
+        encoder.encode(
+          `<message to='${accounts[i ^ 1].user}@${target.domain}${resource}' type='chat'>` +
+            `<body>Benchmark message from ${accounts[i].user}, about as long as a chat line.` +
+            `</body></message>`,
+        )
+      );
+      delivered = 0;
+      running = true;
+      for (let i = 0; i < n; i++) {
+        const partner = i ^ 1;
+        clients[i].onData = (c) => {
+          const k = takeMessages(c);
+          delivered += k;
+          if (running) { for (let j = 0; j < k; j++) clients[partner].send(message[partner]); }
+        };
+      }
+      await settle(target.pid);
+      for (let i = 0; i < n; i++) clients[i].send(message[i]);
+      await sleep(options.warmupSeconds * 1000);
+      generator = new CpuMeter("self");
+      server = new CpuMeter(target.pid);
+      const before = delivered;
+      await sleep(options.seconds * 1000);
+      const count = delivered - before;
+      g = generator.read();
+      s = server.read();
+      running = false;
+      results.push({
+        server: target.name,
+        metric: `routed messages/s at max, ${form} JID`,
+        value: count / s.wall,
+        unit: "messages/s",
+        generatorCpu: g.percent,
+        serverCpu: s.percent,
+        note: `${count} messages in ${s.wall.toFixed(1)} s, ${n} users, 1 in flight per sender`,
+      });
+      results.push({
+        server: target.name,
+        metric: `server CPU-s per 100k messages at max, ${form} JID`,
+        value: (s.cpu / count) * 100_000,
+        unit: "CPU-seconds",
+        serverCpu: s.percent,
+      });
+      // Let the last messages in flight arrive before the next measurement.
+      await sleep(1000);
     }
-    await settle(target.pid);
-    for (let i = 0; i < n; i++) clients[i].send(message[i]);
-    await sleep(options.warmupSeconds * 1000);
-    let generator = new CpuMeter("self");
-    let server = new CpuMeter(target.pid);
-    const before = delivered;
-    await sleep(options.seconds * 1000);
-    const count = delivered - before;
-    let g = generator.read(), s = server.read();
-    running = false;
-    const rate = count / s.wall;
-    results.push({
-      server: target.name,
-      metric: "routed messages/s at max",
-      value: rate,
-      unit: "messages/s",
-      generatorCpu: g.percent,
-      serverCpu: s.percent,
-      note: `${count} messages in ${s.wall.toFixed(1)} s, ${n} users, 1 in flight per sender`,
-    });
-    results.push({
-      server: target.name,
-      metric: "server CPU-s per 100k messages (at max)",
-      value: (s.cpu / count) * 100_000,
-      unit: "CPU-seconds",
-      serverCpu: s.percent,
-    });
-    await sleep(1000);
 
-    // Fixed rates: a 2 ms tick sends what is due; latency from each sender's FIFO of send times.
-    // Each message carries its send time in its id, so a latency never depends on matching
+    // Fixed rates, to bare JIDs: a 2 ms tick sends what is due. Each message carries its send time in its id, so a latency never depends on matching
     // arrivals to sends in order (a FIFO that slipped by one message once made every later
     // sample of that pair one send period too long).
     const timed = clients.map((_, i) =>
@@ -311,7 +351,7 @@ export async function routingPhase(
       for (const [p, name] of [[50, "p50"], [99, "p99"]] as const) {
         results.push({
           server: target.name,
-          metric: `${name} latency at ${offered} messages/s`,
+          metric: `${name} latency at ${offered} messages/s, bare JID`,
           value: sampled ? pct(p) : NaN,
           unit: "ms",
           generatorCpu: g.percent,
@@ -336,8 +376,9 @@ export async function routingPhase(
 }
 
 /**
- * Memory per connected session: RSS before any session and at each level of online sessions
- * (logged in with SCRAM, cumulative), `(RSS(n) − RSS(0)) / n`.
+ * Memory per connected session: anonymous RSS before any session and at each level of online
+ * sessions (logged in with SCRAM, cumulative, each broadcasting presence to its contacts online),
+ * `(RSS(n) − RSS(0)) / n`.
  */
 export async function memoryPhase(
   target: Target,
@@ -347,7 +388,11 @@ export async function memoryPhase(
 ): Promise<Result[]> {
   const results: Result[] = [];
   await settle(target.pid);
-  const base = rssBytes(target.pid);
+  // Anonymous memory (heap, stacks, buffers) is the figure; the total RSS also counts the pages
+  // of mapped files, which for ours includes the SQLite file Deno KV maps as it reads (rosters of
+  // thousands of users), so it is given in the note.
+  const base = rssBytes(target.pid, "RssAnon");
+  const baseTotal = rssBytes(target.pid);
   const clients: Client[] = [];
   const deadline = performance.now() + deadlineMs;
   try {
@@ -364,28 +409,26 @@ export async function memoryPhase(
       );
       const g = generator.read();
       clients.push(...more);
-      if (clients.length < level) {
-        results.push({
-          server: target.name,
-          metric: `memory per session at ${level}`,
-          value: NaN,
-          unit: "KiB",
-          note: `only ${clients.length}/${level} online: ${errors[0]}`,
-        });
-        break;
-      }
+      const online = clients.length;
+      if (online === 0) throw new Error(`no session online: ${errors[0]}`);
       await settle(target.pid);
       await sleep(1000);
-      const rss = rssBytes(target.pid);
+      const rss = rssBytes(target.pid, "RssAnon");
+      const total = rssBytes(target.pid);
+      const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
       results.push({
         server: target.name,
-        metric: `memory per session at ${level}`,
-        value: (rss - base) / level / 1024,
+        metric: `memory per session at ${level}, rosters of ${accounts[0].contacts.length}`,
+        value: (rss - base) / online / 1024,
         unit: "KiB",
         generatorCpu: g.percent,
-        note: `RSS ${(base / 2 ** 20).toFixed(1)} → ${(rss / 2 ** 20).toFixed(1)} MiB; ` +
-          `${more.length} SCRAM logins in ${seconds.toFixed(1)} s`,
+        note: (online < level ? `only ${online} online when the phase's time ran out; ` : "") +
+          `anonymous RSS ${mib(base)} → ${mib(rss)} MiB, total RSS ${mib(baseTotal)} → ` +
+          `${mib(total)} MiB (${((total - baseTotal) / online / 1024).toFixed(1)} KiB per ` +
+          `session); ${more.length} SCRAM logins in ${seconds.toFixed(1)} s` +
+          (errors.length ? `; ${errors.length} failed, first: ${errors[0].slice(0, 200)}` : ""),
       });
+      if (online < level) break;
     }
   } finally {
     closeAll(clients);

@@ -8,6 +8,7 @@
  * --no-micro (skip the microbenchmarks).
  */
 import { benchDeliveryTree } from "../delivery_tree.ts";
+import { benchSmRouting } from "../sm_routing.ts";
 import { benchXmlParser } from "../xml_parser.ts";
 import { makeAccounts } from "./accounts.ts";
 import { scramStats } from "./client.ts";
@@ -57,7 +58,7 @@ const fmt = (v: number) =>
     : v.toFixed(2);
 
 /** Metrics where a smaller number is better. */
-const lowerIsBetter = (metric: string) => /latency|CPU-s|memory/.test(metric);
+const lowerIsBetter = (metric: string) => /latency|CPU-s|CPU-ms|CPU µs|memory/.test(metric);
 
 export async function compare(options: CompareOptions): Promise<void> {
   // The generator (this process, all its threads) takes core 0; servers take core 1.
@@ -74,7 +75,11 @@ export async function compare(options: CompareOptions): Promise<void> {
     rates: [2000, 5000],
     levels: q ? [500, 1000] : [1000, 5000, 10000],
   };
-  const accountCount = Math.max(plan.logins, plan.users, ...plan.levels);
+  // `u…` accounts (no roster) for the login rates and routing, `r…` accounts with rosters of
+  // ROSTER_SIZE for the memory phase and the logins that fetch the roster.
+  const plainCount = Math.max(2 * plan.logins, plan.users);
+  const rosterCount = Math.max(plan.logins, ...plan.levels);
+  const accountCount = plainCount + rosterCount;
   const resultsDir = new URL("../results/", import.meta.url).pathname;
   await Deno.mkdir(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
@@ -98,7 +103,9 @@ export async function compare(options: CompareOptions): Promise<void> {
   };
 
   console.error(`Deriving ${accountCount} SCRAM-SHA-1 credentials (4096 iterations)…`);
-  const accounts = await makeAccounts(accountCount);
+  const users = await makeAccounts(plainCount);
+  const withRosters = await makeAccounts(rosterCount, "r", true);
+  const accounts = [...users, ...withRosters];
   const names: string[] = [];
   const skipped: string[] = [];
   const tempDirs: string[] = [];
@@ -134,7 +141,13 @@ export async function compare(options: CompareOptions): Promise<void> {
         server = await kind.start(dir, accounts, (seconds, how) => {
           console.error(`  ${accountCount} accounts in ${seconds.toFixed(1)} s (${how})`);
         }, { cpuProfDir: key === "ours" ? options.cpuProfDir : undefined });
-        const target = { name: kind.name, pid: server.pid, port: server.port, domain: DOMAIN };
+        const running = server;
+        const target = () => ({
+          name: kind.name,
+          pid: running.pid,
+          port: running.port,
+          domain: DOMAIN,
+        });
         const phase = async (label: string, fn: () => Promise<Result[]>) => {
           try {
             for (const r of await fn()) await record(r);
@@ -149,22 +162,39 @@ export async function compare(options: CompareOptions): Promise<void> {
             });
           }
         };
-        // First, on a fresh server: RSS before any session is the server's own.
+        // First, on a fresh server: RSS before any session is the server's own. Users with
+        // rosters of ROSTER_SIZE, each login broadcasting presence to the contacts online.
         if (options.phases.has("memory")) {
           await phase(
             "memory",
-            () => memoryPhase(target, accounts, plan.levels, q ? 60_000 : 240_000),
+            () => memoryPhase(target(), withRosters, plan.levels, q ? 60_000 : 240_000),
           );
+          // The logins that follow are the first reads of each account since the start.
+          await running.restart();
         }
-        for (const mechanism of ["PLAIN", "SCRAM-SHA-1"] as const) {
-          if (!options.phases.has("logins")) break;
-          await phase(`logins ${mechanism}`, async () => [
-            await loginPhase(target, accounts, mechanism, plan.logins, 50, q ? 60_000 : 120_000),
-          ]);
+        if (options.phases.has("logins")) {
+          const deadlineMs = q ? 60_000 : 120_000;
+          const runs = [
+            { mechanism: "PLAIN", from: 0, cache: "cold", list: users },
+            { mechanism: "SCRAM-SHA-1", from: plan.logins, cache: "cold", list: users },
+            { mechanism: "SCRAM-SHA-1", from: 0, cache: "cold", list: withRosters, roster: true },
+            { mechanism: "PLAIN", from: 0, cache: "warm", list: users },
+            { mechanism: "SCRAM-SHA-1", from: plan.logins, cache: "warm", list: users },
+          ] as const;
+          for (const run of runs) {
+            const { list, ...rest } = run;
+            await phase(`logins ${run.mechanism} ${run.cache}`, () =>
+              loginPhase(target(), list, {
+                ...rest,
+                count: plan.logins,
+                concurrency: 50,
+                deadlineMs,
+              }));
+          }
         }
         if (options.phases.has("routing")) {
           await phase("routing", () =>
-            routingPhase(target, accounts, {
+            routingPhase(target(), users, {
               users: plan.users,
               seconds: plan.seconds,
               warmupSeconds: plan.warmup,
@@ -212,6 +242,14 @@ export async function compare(options: CompareOptions): Promise<void> {
         metric: `XML parser ${row.name} stanzas/s`,
         value: row.stanzasPerSecond,
         unit: "stanzas/s",
+      });
+    }
+    for (const row of await benchSmRouting()) {
+      await record({
+        server: "jabberd (ours)",
+        metric: `sm ${row.case}, CPU µs per message`,
+        value: row.cpuMicrosecondsPerMessage,
+        unit: "µs",
       });
     }
     for (const row of benchDeliveryTree()) {

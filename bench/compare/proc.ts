@@ -14,10 +14,10 @@ export function cpuSeconds(pid: number | "self"): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
-/** Resident set size of `pid` in bytes. */
-export function rssBytes(pid: number | "self"): number {
+/** Resident set size of `pid` in bytes (`field` RssAnon: without mapped files). */
+export function rssBytes(pid: number | "self", field = "VmRSS"): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const match = status.match(/VmRSS:\s+(\d+) kB/);
+  const match = status.match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return match ? Number(match[1]) * 1024 : NaN;
 }
 

@@ -206,3 +206,25 @@ Deno.test('<cache prefetch="false"> reads nothing ahead of a login', async () =>
     await world.stop();
   }
 });
+
+Deno.test("<cache> shares a cached roster's items between readers, and copies other data", async () => {
+  const world = await cachedWorld(`<cache/>`);
+  try {
+    const owner = `alice@${HOST}`;
+    const roster = xml("query", { xmlns: "jabber:iq:roster" }, xml("item", { jid: "b@x" }));
+    await world.backDoor.set(owner, "jabber:iq:roster", roster);
+    await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, xml("w")));
+    for (const ns of ["jabber:iq:roster", "n"]) await world.xdb.get(owner, ns);
+    const [first, second] = [
+      await world.xdb.get(owner, "jabber:iq:roster"),
+      await world.xdb.get(owner, "jabber:iq:roster"),
+    ];
+    assert.notEqual(first, second, "each reader gets its own root");
+    assert.equal(first!.elements[0], second!.elements[0], "the items are not copied");
+    assert.equal(first!.toString(), roster.toString());
+    const [one, two] = [await world.xdb.get(owner, "n"), await world.xdb.get(owner, "n")];
+    assert.notEqual(one!.elements[0], two!.elements[0], "other data is copied for each reader");
+  } finally {
+    await world.stop();
+  }
+});
