@@ -36,6 +36,8 @@ export interface HarnessOptions {
   c2s?: string;
   /** Extra children of `<sm>`. */
   sm?: string;
+  /** Extra sections (a `<service>` with a component, such as the MUC service). */
+  services?: string;
 }
 
 /** Data folders of servers not stopped yet: removed when the test process ends (`--filter`). */
@@ -108,6 +110,7 @@ function configText(dataDir: string, options: HarnessOptions): string {
       ${options.sm ?? ""}
     </sm>
   </service>
+  ${options.services ?? ""}
   <xdb id="xdb">
     <host/>
     <kv>${dataDir}/jabberd.kv</kv>
