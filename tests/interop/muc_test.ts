@@ -5,13 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { CA_FILE, type InteropServer, startServer } from "./harness.ts";
-import { needs, profanity, PYTHON, slixmpp } from "./peers.ts";
+import { needs, profanity, slixmpp } from "./peers.ts";
+import { runSlixmpp, SLIXMPP_TIMEOUT_S } from "./slixmpp_runner.ts";
 import { Tmux, trimmed } from "./tmux.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
 
-const SCRIPTS = new URL("./slixmpp/", import.meta.url).pathname;
 const PASSWORD = "rooms and deno";
-const TIMEOUT_S = 20;
 const MUC = "http://jabber.org/protocol/muc";
 const SERVICES = `<service id="muc">
     <host>conference.localhost</host>
@@ -39,45 +38,6 @@ async function roomWithJsUser(s: InteropServer, name: string, room: string, nick
   return js;
 }
 
-/** Runs `muc.py` as `name@localhost`; killed if it outlives its own timeout by 15 s. */
-async function slixmppMuc(s: InteropServer, name: string, args: string[]) {
-  const child = new Deno.Command(PYTHON, {
-    args: [
-      `${SCRIPTS}muc.py`,
-      "--host",
-      s.hostname,
-      "--port",
-      String(s.port),
-      "--ca",
-      CA_FILE,
-      "--jid",
-      `${name}@${s.domain}`,
-      "--password",
-      PASSWORD,
-      "--timeout",
-      String(TIMEOUT_S),
-      "--no-channel-binding",
-      ...args,
-    ],
-    cwd: SCRIPTS,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), (TIMEOUT_S + 15) * 1000);
-  try {
-    const output = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
-  } finally {
-    clearTimeout(killer);
-  }
-}
-
 Deno.test(
   needs(
     peer,
@@ -98,38 +58,27 @@ Deno.test(
           "the reflected message",
           (m) => m.getChildText("body") === "before you came",
         );
-        const running = slixmppMuc(s, "slixroom", [
-          "--room",
-          room,
-          "--nick",
-          "Romeo",
-          "--peer-nick",
-          "Juliet",
-          "--history",
-          "before you came",
-          "--send",
-          "hello from slixmpp",
-          "--expect",
-          "hello from xmpp.js",
-        ]);
+        const running = runSlixmpp(s, "muc.py", {
+          name: "slixroom",
+          password: PASSWORD,
+          args: [
+            "--no-channel-binding",
+            ...["--room", room, "--nick", "Romeo", "--peer-nick", "Juliet"],
+            ...["--history", "before you came"],
+            ...["--send", "hello from slixmpp", "--expect", "hello from xmpp.js"],
+          ],
+        });
         const heard = await js.waitFor(
           "slixmpp's message",
           (m) => m.is("message") && m.getChildText("body") === "hello from slixmpp",
-          TIMEOUT_S * 1000,
+          SLIXMPP_TIMEOUT_S * 1000,
         );
         assert.equal(heard.attrs.from, `${room}/Romeo`);
         assert.equal(heard.attrs.type, "groupchat");
         await js.send(
           xml("message", { to: room, type: "groupchat" }, xml("body", {}, "hello from xmpp.js")),
         );
-        const result = await running;
-        assert.equal(
-          result.code,
-          0,
-          `muc.py failed (status ${result.code}):\n${result.stdout}\n${result.stderr}\n` +
-            `server log:\n${s.logs.slice(-20).join("\n")}`,
-        );
-        const lines = result.stdout.trim().split("\n");
+        const lines = (await running).passed();
         assert.ok(lines.includes("occupants Juliet Romeo"), lines.join("\n"));
         assert.ok(lines.includes(`received ${room}/Juliet hello from xmpp.js`), lines.join("\n"));
         assert.ok(lines.includes("self-ping result"), lines.join("\n"));

@@ -6,44 +6,18 @@
  * client's chat state is held until a message with a body comes.
  */
 import assert from "node:assert/strict";
-import { CA_FILE, type InteropServer, startServer } from "./harness.ts";
-import { needs, PYTHON, slixmpp } from "./peers.ts";
+import { type InteropServer, startServer } from "./harness.ts";
+import { needs, slixmpp } from "./peers.ts";
+import { slixmppLines } from "./slixmpp_runner.ts";
 
-const SCRIPTS = new URL("./slixmpp/", import.meta.url).pathname;
 const PASSWORD = "slixmpp and pep";
-const TIMEOUT_S = 20;
+const NO_CB = "--no-channel-binding";
 
 const peer = await slixmpp();
 
-/** Runs a script of `tests/interop/slixmpp/` as `name@localhost`; killed if it hangs. */
-async function script(server: InteropServer, file: string, name: string, ...args: string[]) {
-  const child = new Deno.Command(PYTHON, {
-    args: [
-      `${SCRIPTS}${file}`,
-      ...["--host", server.hostname, "--port", String(server.port), "--ca", CA_FILE],
-      ...["--jid", `${name}@${server.domain}`, "--password", PASSWORD],
-      ...["--timeout", String(TIMEOUT_S), "--no-channel-binding", ...args],
-    ],
-    cwd: SCRIPTS,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), (TIMEOUT_S + 15) * 1000);
-  try {
-    const output = await child.output();
-    const decoder = new TextDecoder();
-    const stdout = decoder.decode(output.stdout);
-    assert.equal(
-      output.code,
-      0,
-      `${file} failed (status ${output.code}):\n${stdout}\n${decoder.decode(output.stderr)}\n` +
-        `server log:\n${server.logs.slice(-20).join("\n")}`,
-    );
-    return stdout.trim().split("\n");
-  } finally {
-    clearTimeout(killer);
-  }
+/** Runs a script as `name@localhost`, asserting it passed; its output lines. */
+function script(server: InteropServer, file: string, name: string, ...args: string[]) {
+  return slixmppLines(server, file, { name, password: PASSWORD, args: [NO_CB, ...args] });
 }
 
 Deno.test(

@@ -5,12 +5,12 @@
  * each message stored for the device, from the account, counting up.
  */
 import assert from "node:assert/strict";
-import { CA_FILE, startServer } from "./harness.ts";
-import { needs, PYTHON, slixmpp } from "./peers.ts";
+import { startServer } from "./harness.ts";
+import { needs, slixmpp } from "./peers.ts";
+import { slixmppLines } from "./slixmpp_runner.ts";
 
-const SCRIPTS = new URL("./slixmpp/", import.meta.url).pathname;
 const PASSWORD = "slixmpp and push";
-const TIMEOUT_S = 20;
+const NO_CB = "--no-channel-binding";
 
 const peer = await slixmpp();
 
@@ -21,35 +21,9 @@ Deno.test(
     async () => {
       const server = await startServer();
       try {
-        /** Runs a script as `name@domain`; killed if it outlives its own timeout by 15 s. */
-        const script = async (file: string, name: string, ...args: string[]) => {
-          const child = new Deno.Command(PYTHON, {
-            args: [
-              `${SCRIPTS}${file}`,
-              ...["--host", server.hostname, "--port", String(server.port), "--ca", CA_FILE],
-              ...["--jid", `${name}@${server.domain}`, "--password", PASSWORD],
-              ...["--timeout", String(TIMEOUT_S), "--no-channel-binding", ...args],
-            ],
-            cwd: SCRIPTS,
-            stdin: "null",
-            stdout: "piped",
-            stderr: "piped",
-          }).spawn();
-          const killer = setTimeout(() => child.kill("SIGKILL"), (TIMEOUT_S + 15) * 1000);
-          try {
-            const { code, stdout, stderr } = await child.output();
-            const text = new TextDecoder().decode(stdout);
-            assert.equal(
-              code,
-              0,
-              `${file} failed (status ${code}):\n${text}\n${new TextDecoder().decode(stderr)}\n` +
-                `server log:\n${server.logs.slice(-20).join("\n")}`,
-            );
-            return text.trim().split("\n");
-          } finally {
-            clearTimeout(killer);
-          }
-        };
+        /** Runs a script as `name@domain`, asserting it passed; its output lines. */
+        const script = (file: string, name: string, ...args: string[]) =>
+          slixmppLines(server, file, { name, password: PASSWORD, args: [NO_CB, ...args] });
         for (const name of ["pushapp", "pushdevice"]) await script("login.py", name, "--register");
         const lines = await script("push.py", "pushapp", "--device", `pushdevice@${server.domain}`);
         for (const line of ["account push", "enabled", "pushed 1", "pushed 2"]) {

@@ -6,13 +6,12 @@
  * 3 no session).
  */
 import assert from "node:assert/strict";
-import { CA_FILE, type InteropServer, startServer } from "./harness.ts";
-import { needs, PYTHON, slixmpp } from "./peers.ts";
+import { type InteropServer, startServer } from "./harness.ts";
+import { needs, slixmpp } from "./peers.ts";
+import { runSlixmpp, type SlixmppRun } from "./slixmpp_runner.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
 
-const SCRIPTS = new URL("./slixmpp/", import.meta.url).pathname;
 const PASSWORD = "slixmpp and deno";
-const TIMEOUT_S = 20;
 
 /**
  * Run the scripts that test something else than login without channel binding: slixmpp 1.8's
@@ -27,60 +26,9 @@ async function server(): Promise<InteropServer> {
   return shared ??= await startServer();
 }
 
-interface ScriptResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a script as `name@localhost`; killed if it outlives its own timeout by 15 s. */
-async function script(file: string, name: string, ...args: string[]): Promise<ScriptResult> {
-  const s = await server();
-  const child = new Deno.Command(PYTHON, {
-    args: [
-      `${SCRIPTS}${file}`,
-      "--host",
-      s.hostname,
-      "--port",
-      String(s.port),
-      "--ca",
-      CA_FILE,
-      "--jid",
-      `${name}@${s.domain}`,
-      "--password",
-      PASSWORD,
-      "--timeout",
-      String(TIMEOUT_S),
-      ...args,
-    ],
-    cwd: SCRIPTS,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const killer = setTimeout(() => child.kill("SIGKILL"), (TIMEOUT_S + 15) * 1000);
-  try {
-    const output = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
-  } finally {
-    clearTimeout(killer);
-  }
-}
-
-/** Asserts a script passed, showing its output and the server's log when it did not. */
-function passed(result: ScriptResult): string[] {
-  assert.equal(
-    result.code,
-    0,
-    `the script failed (status ${result.code}):\n${result.stdout}\n${result.stderr}\n` +
-      `server log:\n${shared?.logs.slice(-20).join("\n")}`,
-  );
-  return result.stdout.trim().split("\n");
+/** Runs a script as `name@localhost` on the shared server. */
+async function script(file: string, name: string, ...args: string[]): Promise<SlixmppRun> {
+  return runSlixmpp(await server(), file, { name, password: PASSWORD, args });
 }
 
 Deno.test(
@@ -88,9 +36,9 @@ Deno.test(
     peer,
     "slixmpp registers in-band, then logs in over STARTTLS with SCRAM-SHA-256",
     async () => {
-      const registered = passed(await script("login.py", "slix", "--register"));
+      const registered = (await script("login.py", "slix", "--register")).passed();
       assert.ok(registered.includes("registered slix@localhost"), registered.join("\n"));
-      const lines = passed(await script("login.py", "slix", "--mechanism", "SCRAM-SHA-256"));
+      const lines = (await script("login.py", "slix", "--mechanism", "SCRAM-SHA-256")).passed();
       assert.ok(lines.includes("mechanism SCRAM-SHA-256"), lines.join("\n"));
       assert.ok(lines.some((line) => /^tls TLSv1\.[23]$/.test(line)), lines.join("\n"));
       assert.ok(lines.includes("jid slix@localhost/slixmpp"), lines.join("\n"));
@@ -103,10 +51,10 @@ Deno.test(
     peer,
     "slixmpp logs in with SCRAM-SHA-256 when it does not offer channel binding",
     async () => {
-      passed(await script("login.py", "slixncb", "--register", NO_CB));
-      const lines = passed(
-        await script("login.py", "slixncb", "--mechanism", "SCRAM-SHA-256", NO_CB),
-      );
+      (await script("login.py", "slixncb", "--register", NO_CB)).passed();
+      const lines = (
+        await script("login.py", "slixncb", "--mechanism", "SCRAM-SHA-256", NO_CB)
+      ).passed();
       assert.ok(lines.includes("mechanism SCRAM-SHA-256"), lines.join("\n"));
     },
   ),
@@ -114,7 +62,7 @@ Deno.test(
 
 Deno.test(
   needs(peer, "slixmpp is refused with a wrong password and an existing account name", async () => {
-    passed(await script("login.py", "slixdup", "--register", NO_CB));
+    (await script("login.py", "slixdup", "--register", NO_CB)).passed();
     const wrong = await script("login.py", "slixdup", "--password", "wrong", NO_CB);
     assert.equal(wrong.code, 3, `${wrong.stdout}\n${wrong.stderr}`);
     const again = await script("login.py", "slixdup", "--register", NO_CB);
@@ -128,7 +76,7 @@ Deno.test(
     const clients: JsClient[] = [];
     try {
       const s = await server();
-      passed(await script("login.py", "slixroster", "--register", NO_CB));
+      (await script("login.py", "slixroster", "--register", NO_CB)).passed();
       await register(s, "jsroster", PASSWORD);
       const js = await connect(s, { username: "jsroster", password: PASSWORD, resource: "js" });
       clients.push(js);
@@ -145,7 +93,7 @@ Deno.test(
         "slixmpp's subscribed",
         (p) => p.is("presence") && p.attrs.type === "subscribed" && p.attrs.from === sli,
       );
-      const lines = passed(await running);
+      const lines = (await running).passed();
       assert.ok(lines.includes("subscription both"), lines.join("\n"));
       const roster = await js.request(
         xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })),
@@ -163,7 +111,7 @@ Deno.test(needs(peer, "slixmpp and xmpp.js chat both ways", async () => {
   const clients: JsClient[] = [];
   try {
     const s = await server();
-    passed(await script("login.py", "slixchat", "--register", NO_CB));
+    (await script("login.py", "slixchat", "--register", NO_CB)).passed();
     await register(s, "jschat", PASSWORD);
     const js = await connect(s, { username: "jschat", password: PASSWORD, resource: "js" });
     clients.push(js);
@@ -191,7 +139,7 @@ Deno.test(needs(peer, "slixmpp and xmpp.js chat both ways", async () => {
         xml("body", {}, "hello from xmpp.js"),
       ),
     );
-    const lines = passed(await running);
+    const lines = (await running).passed();
     assert.ok(
       lines.includes(`received ${js.jid} hello from xmpp.js`),
       lines.join("\n"),
@@ -206,8 +154,8 @@ Deno.test(
     peer,
     "slixmpp reads disco, version, time, ping, vCard, private XML and last activity",
     async () => {
-      passed(await script("login.py", "slixfeat", "--register", NO_CB));
-      const lines = passed(await script("features.py", "slixfeat", NO_CB));
+      (await script("login.py", "slixfeat", "--register", NO_CB)).passed();
+      const lines = (await script("features.py", "slixfeat", NO_CB)).passed();
       for (const prefix of ["disco", "version", "time", "ping", "vcard", "private", "last"]) {
         assert.ok(lines.some((line) => line.startsWith(`${prefix} `)), lines.join("\n"));
       }
