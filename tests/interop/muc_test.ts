@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CA_FILE, type InteropServer, startServer } from "./harness.ts";
 import { needs, profanity, slixmpp } from "./peers.ts";
 import { runSlixmpp, SLIXMPP_TIMEOUT_S } from "./slixmpp_runner.ts";
-import { Tmux, trimmed } from "./tmux.ts";
+import { terminalEnv, Tmux, trimmed } from "./tmux.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
 
 const PASSWORD = "rooms and deno";
@@ -102,14 +102,7 @@ Deno.test(
     async () => {
       const s = await startServer({ services: SERVICES });
       const home = await Deno.makeTempDir({ prefix: "jabberd-profanity-muc-" });
-      const env = {
-        HOME: home,
-        XDG_CONFIG_HOME: `${home}/.config`,
-        XDG_DATA_HOME: `${home}/.local/share`,
-        SSL_CERT_FILE: CA_FILE,
-        TERM: "xterm-256color",
-        LANG: "C.UTF-8",
-      };
+      const env = terminalEnv(home, CA_FILE);
       const tmux = new Tmux(home);
       const clients: JsClient[] = [];
       const room = "lounge@conference.localhost";

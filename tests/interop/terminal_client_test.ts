@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { CA_FILE, startServer } from "./harness.ts";
 import { needs, profanity } from "./peers.ts";
-import { Tmux, trimmed } from "./tmux.ts";
+import { terminalEnv, Tmux, trimmed } from "./tmux.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
 
 const peer = await profanity();
@@ -21,14 +21,7 @@ Deno.test(
     async () => {
       const server = await startServer();
       const home = await Deno.makeTempDir({ prefix: "jabberd-profanity-" });
-      const env = {
-        HOME: home,
-        XDG_CONFIG_HOME: `${home}/.config`,
-        XDG_DATA_HOME: `${home}/.local/share`,
-        SSL_CERT_FILE: CA_FILE,
-        TERM: "xterm-256color",
-        LANG: "C.UTF-8",
-      };
+      const env = terminalEnv(home, CA_FILE);
       const clients: JsClient[] = [];
       let tmux = new Tmux(home);
       const me = "proffy@localhost";

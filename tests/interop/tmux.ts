@@ -99,6 +99,21 @@ export class Tmux {
 }
 
 /** A screen without its trailing blank lines and padding, for error messages. */
+/**
+ * The environment of a terminal client in its own throwaway home: its config and data there, the
+ * test CA trusted, a terminal tmux can draw.
+ */
+export function terminalEnv(home: string, caFile: string): Record<string, string> {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: `${home}/.config`,
+    XDG_DATA_HOME: `${home}/.local/share`,
+    SSL_CERT_FILE: caFile,
+    TERM: "xterm-256color",
+    LANG: "C.UTF-8",
+  };
+}
+
 export function trimmed(screen: string): string {
   return screen.split("\n").map((line) => line.trimEnd()).filter((line) => line !== "")
     .slice(-40).join("\n");
