@@ -52,6 +52,15 @@ export interface RegisterConfig {
   per: number;
 }
 
+/** XEP-0198 (`stream_management.ts`): `<stream-management resume-timeout max-unacked/>`. */
+export interface StreamManagementConfig {
+  enabled: boolean;
+  /** How long a dropped session waits for a `<resume/>` (0: no resumption). */
+  resumeTimeout: number;
+  /** Unacknowledged stanzas a stream (or a detached session) may hold. */
+  maxUnacked: number;
+}
+
 export interface C2sConfig {
   domains: string[];
   listens: ListenConfig[];
@@ -61,6 +70,7 @@ export interface C2sConfig {
   iterations: number;
   limits: LimitsConfig;
   register: RegisterConfig | undefined;
+  streamManagement: StreamManagementConfig;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -103,6 +113,11 @@ const C2S = options({
   plain: options({ "allow-unencrypted": boolean(false) }),
   scram: options({ iterations: integer(10000, { min: 4096, max: 10_000_000 }) }),
   limits: LIMITS,
+  "stream-management": options({
+    enabled: boolean(true),
+    "resume-timeout": duration(5 * 60_000),
+    "max-unacked": integer(500, { min: 1, max: 1_000_000 }),
+  }),
   register: options({
     from: value(parseCidrList).required('from="…" with the address ranges allowed to register'),
     rate: integer(5, { min: 1, max: 1_000_000 }),
@@ -157,5 +172,10 @@ function toC2sConfig(values: Values<typeof C2S>): C2sConfig {
       authAttempts: limits["auth-attempts"],
     },
     register: values.register,
+    streamManagement: {
+      enabled: values["stream-management"].enabled,
+      resumeTimeout: values["stream-management"]["resume-timeout"],
+      maxUnacked: values["stream-management"]["max-unacked"],
+    },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * One client connection (RFC 6120 §4–§8) as a small state machine over its negotiation steps:
  * the stream (`stream.ts`), STARTTLS (`starttls.ts`), SASL (`auth.ts`), registration before
- * login (`register.ts`), resource binding (`bind.ts`) and the bound session (`session.ts`);
- * plus karma, auth and idle timeouts with whitespace keepalives. Every fault ends this
- * connection only.
+ * login (`register.ts`), resource binding (`bind.ts`) and the bound session (`session.ts`)
+ * with XEP-0198 acks and resumption (`stream_management.ts`); plus karma, auth and idle
+ * timeouts with whitespace keepalives. Every fault ends this connection only.
  */
 import type { Connection } from "../../adapters/types.ts";
 import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
@@ -21,16 +21,27 @@ import { NS_REGISTER } from "./register.ts";
 import { registerBeforeLogin } from "./register_step.ts";
 import { routeToSm, sessionEnded, sessionEndError } from "./session.ts";
 import { startTls } from "./starttls.ts";
+import {
+  failed,
+  NS_SM,
+  readH,
+  REQUEST_ACK_AFTER,
+  type ResumableStreams,
+  smNonza,
+  StreamManagement,
+} from "./stream_management.ts";
 import { type C2sContext, checkHeader, servedHost, type StreamControl } from "./stream.ts";
 
 export class C2sConnection {
-  readonly id: string;
+  /** Changes once at most: a stream that resumes a session takes that session's id. */
+  id: string;
   readonly #conn: Connection;
   readonly #ctx: C2sContext;
   readonly #framing: StreamFraming;
   readonly #parser: FrameParser;
   readonly #karma: Karma;
   readonly #control: StreamControl;
+  readonly #streams: ResumableStreams<C2sConnection>;
   #domain: string | undefined;
   #headerSent = false;
   #closed = false;
@@ -45,6 +56,11 @@ export class C2sConnection {
   #lastWrite: number;
   #authTimer: number | undefined;
   #resumeTimer: number | undefined;
+  /** XEP-0198, once the client enabled it. */
+  #sm: StreamManagement | undefined;
+  /** The socket is gone but the session waits for a `<resume/>` until `#detachTimer`. */
+  #detached = false;
+  #detachTimer: number | undefined;
   #karmaPaused = false;
   /** Stanzas are handled one at a time (async SASL, registration), in order. */
   #queue: Promise<void> = Promise.resolve();
@@ -110,8 +126,15 @@ export class C2sConnection {
   /** Since when the connection exists (ms, the module's clock), for the admin API. */
   readonly since: number;
 
-  constructor(id: string, conn: Connection, ctx: C2sContext, framing: StreamFraming) {
+  constructor(
+    id: string,
+    conn: Connection,
+    ctx: C2sContext,
+    framing: StreamFraming,
+    streams: ResumableStreams<C2sConnection>,
+  ) {
     this.id = id;
+    this.#streams = streams;
     this.#conn = conn;
     this.#ctx = ctx;
     this.#framing = framing;
@@ -126,7 +149,7 @@ export class C2sConnection {
     });
     this.#control = new C2sConnection.#Control(this);
     conn.onData((chunk) => this.#guard(() => this.#onData(chunk)));
-    conn.onClose(() => this.#gone());
+    conn.onClose(() => this.#gone(true));
     this.#authTimer = ctx.timer.setTimeout(() => {
       if (!this.#jid) this.streamError("connection-timeout", "Authentication took too long");
     }, limits.authTimeout);
@@ -163,7 +186,8 @@ export class C2sConnection {
     this.#queued++;
     this.#queue = this.#queue.then(async () => {
       try {
-        if (!this.#closed) await fn();
+        // A detached session still handles what arrived before the drop (and counts it).
+        if (!this.#closed || this.#detached) await fn();
       } catch (error) {
         this.#fault(error, stanza);
       } finally {
@@ -192,7 +216,7 @@ export class C2sConnection {
     if (error instanceof StreamError) return this.streamError(error.condition, error.text);
     if (error instanceof StanzaError && stanza) {
       const reply = errorReply(stanza, error);
-      if (reply) this.#write(reply.toString());
+      if (reply) this.send(reply);
       return;
     }
     this.#ctx.log.error(`c2s connection ${this.id} failed: ${(error as Error)?.stack ?? error}`);
@@ -205,9 +229,27 @@ export class C2sConnection {
     this.#conn.write(this.#framing.frame(data));
   }
 
-  /** Writes a stanza from the session manager to the client. */
+  /**
+   * Writes a stanza to the client. With stream management it is kept until acknowledged (held
+   * only, while detached), and an ack is asked for every few stanzas; more than `max-unacked`
+   * ends the stream, or the detached session.
+   */
   send(stanza: Element): void {
+    const sm = this.#sm;
+    if (!sm) return this.#write(stanza.toString());
+    sm.unacked.push(stanza);
+    const tooMany = sm.unacked.length > this.#ctx.config.streamManagement.maxUnacked;
+    if (this.#detached) {
+      if (tooMany) this.#expire();
+      return;
+    }
     this.#write(stanza.toString());
+    if (tooMany) {
+      this.streamError("resource-constraint", "Too many unacknowledged stanzas");
+    } else if (!sm.requested && sm.unacked.length >= REQUEST_ACK_AFTER) {
+      sm.requested = true;
+      this.#write(smNonza("r"));
+    }
   }
 
   #onData(chunk: Uint8Array): void {
@@ -238,7 +280,8 @@ export class C2sConnection {
     const now = this.#ctx.timer.now();
     const limits = this.#ctx.config.limits;
     if (now - this.#lastRead >= limits.idleTimeout) {
-      this.streamError("connection-timeout", "Idle for too long");
+      // A client gone silent has most likely lost its network: its session may be resumed.
+      this.streamError("connection-timeout", "Idle for too long", true);
     } else if (this.#headerSent && now - this.#lastWrite >= limits.keepalive) {
       const keepalive = this.#framing.keepalive;
       if (keepalive !== undefined) this.#write(keepalive);
@@ -277,6 +320,7 @@ export class C2sConnection {
       register: !authenticated && mayAuth &&
         (this.#ctx.registration?.allowed(this.remoteAddress) ?? false),
       authenticated,
+      streamManagement: config.streamManagement.enabled,
     });
   }
 
@@ -299,6 +343,7 @@ export class C2sConnection {
       const route = new Element("route", { to: this.#jid, from: this.route }, [stanza]);
       return this.#ctx.deliver(route);
     }
+    if (ns === NS_SM && this.#ctx.config.streamManagement.enabled) return this.#onSm(stanza);
     if (ns !== NS_CLIENT) {
       throw new StreamError("unsupported-stanza-type", `<${stanza.local}> is not a client stanza`);
     }
@@ -315,10 +360,11 @@ export class C2sConnection {
 
   /** A `jabber:client` stanza on an authenticated stream: bind, the legacy session, or route. */
   #onClientStanza(stanza: Element): void {
+    this.#sm?.countIn();
     if (stanzaName(stanza) === "iq") {
       checkIq(stanza);
       if (isBind(stanza)) return this.#onBind(stanza);
-      if (isLegacySession(stanza)) return this.#write(emptyResult(stanza).toString());
+      if (isLegacySession(stanza)) return this.send(emptyResult(stanza));
     }
     if (!this.#jid) throw new StreamError("not-authorized", "Bind a resource first");
     this.#ctx.deliver(routeToSm(stanza, this.#jid, this.route));
@@ -333,9 +379,92 @@ export class C2sConnection {
     );
   }
 
+  /** XEP-0198 nonzas: `<enable/>`, `<resume/>`, `<r/>` and `<a/>`. */
+  #onSm(nonza: Element): void {
+    const sm = this.#sm;
+    switch (nonza.local) {
+      case "enable":
+        return this.#enable(nonza);
+      case "resume":
+        return this.#resume(nonza);
+      case "r":
+        if (sm) return this.#write(smNonza("a", { h: sm.handled }));
+        break;
+      case "a":
+        if (!sm) break;
+        if (!sm.ack(readH(nonza))) {
+          throw new StreamError("undefined-condition", "h acknowledges more than was sent");
+        }
+        return;
+    }
+    throw new StreamError("unsupported-stanza-type", `<${nonza.local}> is not expected here`);
+  }
+
+  /** `<enable/>` (XEP-0198 §3), on a bound stream, once. */
+  #enable(nonza: Element): void {
+    if (!this.#jid || this.#sm) return this.#write(failed("unexpected-request"));
+    const timeout = this.#ctx.config.streamManagement.resumeTimeout;
+    const resume = timeout > 0 && (nonza.attrs.resume === "true" || nonza.attrs.resume === "1");
+    const sm = this.#sm = new StreamManagement(resume);
+    if (sm.token === undefined) return this.#write(smNonza("enabled"));
+    this.#streams.resumable.set(sm.token, this);
+    const max = Math.ceil(timeout / 1000);
+    this.#write(smNonza("enabled", { id: sm.token, resume: "true", max }));
+  }
+
+  /**
+   * `<resume previd h/>` (XEP-0198 §5) after SASL, instead of binding: takes over the session of
+   * the same account, drops what the client acknowledged, and sends the rest again.
+   */
+  #resume(nonza: Element): void {
+    if (this.#username === undefined || this.#jid || this.#bindIq || this.#sm) {
+      return this.#write(failed("unexpected-request"));
+    }
+    const previd = nonza.attrs.previd ?? "";
+    const old = this.#streams.resumable.get(previd);
+    if (
+      !old || old === this || !old.#jid || !old.#sm || old.#username !== this.#username ||
+      old.#domain !== this.#domain
+    ) return this.#write(failed("item-not-found"));
+    const h = readH(nonza);
+    const jid = old.#jid;
+    const sm = old.#sm;
+    old.#leave();
+    this.#jid = jid;
+    this.#sm = sm;
+    this.#streams.takeOver(this, old.id);
+    this.id = old.id;
+    this.#streams.resumable.set(previd, this);
+    this.#ctx.timer.clearTimeout(this.#authTimer!);
+    if (!sm.ack(h)) {
+      throw new StreamError("undefined-condition", "h acknowledges more than was sent");
+    }
+    sm.requested = false;
+    this.#write(smNonza("resumed", { previd, h: sm.handled }));
+    for (const stanza of sm.unacked) this.#write(stanza.toString());
+    if (sm.unacked.length > 0) {
+      sm.requested = true;
+      this.#write(smNonza("r"));
+    }
+  }
+
+  /** A resuming stream took this connection's session over: let go of it without ending it. */
+  #leave(): void {
+    if (this.#detachTimer !== undefined) this.#ctx.timer.clearTimeout(this.#detachTimer);
+    this.#detached = false;
+    this.#jid = undefined;
+    this.#sm = undefined;
+    if (this.#closed) return;
+    // Still attached (its client has not noticed the drop yet): close it without a word.
+    this.#closed = true;
+    this.#clearTimers();
+    this.#conn.close();
+    this.#streams.socketGone(this);
+  }
+
   /** A route packet from the session manager for this connection. */
   onRoute(route: Element): void {
-    if (this.#closed) return;
+    if (this.#closed && !this.#detached) return;
     const type = route.attrs.type;
     if (type === "session") {
       const iq = this.#bindIq;
@@ -358,7 +487,8 @@ export class C2sConnection {
         );
       }
       if (!this.#jid) return;
-      this.#jid = undefined; // the sm ended the session: do not tell it again
+      this.#endSession(true); // the sm ended the session: do not tell it again
+      if (this.#detached) return this.#expire();
       const text = error?.getChildText("text", NS_STANZAS_ERRORS);
       this.streamError(...sessionEndError(condition, text));
       return;
@@ -367,40 +497,87 @@ export class C2sConnection {
     if (stanza && this.#jid) this.send(stanza);
   }
 
-  /** Ends the stream with an error (RFC 6120 §4.9), sending our header first if needed. */
-  streamError(condition: StreamErrorCondition, text?: string): void {
+  /**
+   * Ends the stream with an error (RFC 6120 §4.9), sending our header first if needed; with
+   * `detach`, a resumable session waits for its client to come back. A detached session ends.
+   */
+  streamError(condition: StreamErrorCondition, text?: string, detach = false): void {
+    if (this.#detached) return this.#expire();
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
     this.#write(this.#framing.error(condition, text));
     if (this.#framing.close) this.#write(this.#framing.close);
     this.#ctx.log.debug(`c2s connection ${this.id}: stream error ${condition}`);
-    this.#end();
+    this.#end(detach);
   }
 
-  /** Closes the stream normally. */
+  /** Closes the stream normally (which ends a stream-managed session too, XEP-0198 §5). */
   close(): void {
+    if (this.#detached) return this.#expire();
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
     if (this.#framing.close) this.#write(this.#framing.close);
     this.#end();
   }
 
-  #end(): void {
+  #end(detach = false): void {
     if (this.#closed) return;
     this.#conn.close();
-    this.#gone();
+    this.#gone(detach);
   }
 
-  #gone(): void {
+  /**
+   * The socket is gone. A resumable session (XEP-0198 §5) is kept detached for the resume
+   * timeout: the session manager is not told, and stanzas for it are held (ROUTING.md R39).
+   */
+  #gone(detach: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#clearTimers();
+    this.#streams.socketGone(this);
+    if (detach && this.#jid && this.#sm?.token !== undefined) {
+      this.#detached = true;
+      this.#detachTimer = this.#ctx.timer.setTimeout(
+        () => this.#expire(),
+        this.#ctx.config.streamManagement.resumeTimeout,
+      );
+      this.#ctx.log.debug(`c2s connection ${this.id}: ${this.#jid} detached, may resume`);
+      return;
+    }
+    this.#endSession(false);
+    this.#ctx.closed(this);
+  }
+
+  #clearTimers(): void {
     const timer = this.#ctx.timer;
     if (this.#authTimer !== undefined) timer.clearTimeout(this.#authTimer);
     if (this.#resumeTimer !== undefined) timer.clearTimeout(this.#resumeTimer);
-    if (this.#jid) {
-      this.#ctx.deliver(sessionEnded(this.#jid, this.route));
-      this.#jid = undefined;
-    }
+  }
+
+  /** A detached session was not resumed in time (or must end now): end it for good. */
+  #expire(): void {
+    if (!this.#detached) return;
+    this.#detached = false;
+    this.#ctx.timer.clearTimeout(this.#detachTimer!);
+    this.#endSession(false);
     this.#ctx.closed(this);
+  }
+
+  /**
+   * Tells the session manager the session ended (unless it told us), handing back the stanzas
+   * the client never acknowledged so that they are routed again, never lost (ROUTING.md R39).
+   */
+  #endSession(told: boolean): void {
+    const jid = this.#jid;
+    const sm = this.#sm;
+    this.#jid = undefined;
+    this.#sm = undefined;
+    if (sm?.token !== undefined && this.#streams.resumable.get(sm.token) === this) {
+      this.#streams.resumable.delete(sm.token);
+    }
+    const unacked = sm?.unacked ?? [];
+    if (jid && (!told || unacked.length > 0)) {
+      this.#ctx.deliver(sessionEnded(jid, this.route, unacked));
+    }
   }
 }

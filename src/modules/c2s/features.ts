@@ -21,6 +21,8 @@ export interface FeatureState {
   register: boolean;
   /** Authenticated: offer bind and the legacy session. */
   authenticated: boolean;
+  /** Offer XEP-0198 stream management (with the authenticated features). */
+  streamManagement?: boolean;
 }
 
 export function streamFeatures(state: FeatureState): Element {
@@ -34,6 +36,7 @@ export function streamFeatures(state: FeatureState): Element {
     features.c("sub", { xmlns: "urn:xmpp:features:pre-approval" }).up();
     // XEP-0352: the nonzas are passed on to the session manager, which holds stanzas back.
     features.c("csi", { xmlns: NS_CSI }).up();
+    if (state.streamManagement) features.c("sm", { xmlns: "urn:xmpp:sm:3" }).up();
     return features;
   }
   if (state.starttls) {

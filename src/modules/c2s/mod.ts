@@ -24,6 +24,7 @@ import {
   WEBSOCKET_FRAMING,
 } from "./framing.ts";
 import { tickInterval } from "./stream.ts";
+import type { ResumableStreams } from "./stream_management.ts";
 import { C2S_STREAMS, type C2sCounters, type C2sStreams } from "../../server/c2s_streams.ts";
 import { JID } from "../../util/jid.ts";
 
@@ -80,7 +81,16 @@ export const c2sModule: ModuleDefinition = {
       },
       tls: () => certificates.tls,
       closed: (connection: C2sConnection) => {
-        if (connections.delete(connection.id)) perIp.release(connection.remoteAddress);
+        if (connections.get(connection.id) === connection) connections.delete(connection.id);
+      },
+    };
+    /** XEP-0198: a detached session stays in `connections`, under its id, until it ends. */
+    const streams: ResumableStreams<C2sConnection> = {
+      resumable: new Map(),
+      socketGone: (connection) => perIp.release(connection.remoteAddress),
+      takeOver: (connection, routeId) => {
+        connections.delete(connection.id);
+        connections.set(routeId, connection);
       },
     };
     const accept = (conn: Connection, framing: StreamFraming) => {
@@ -100,7 +110,7 @@ export const c2sModule: ModuleDefinition = {
           return;
         }
         const id = String(next++);
-        const connection = new C2sConnection(id, conn, context, framing);
+        const connection = new C2sConnection(id, conn, context, framing, streams);
         connections.set(id, connection);
       } catch (error) {
         api.log.error(`c2s: could not accept a connection: ${error}`);
@@ -115,9 +125,17 @@ export const c2sModule: ModuleDefinition = {
       if (connection) {
         connection.onRoute(packet.element);
       } else if (packet.element.attrs.type !== "error") {
-        // The connection is gone: tell the sm so it ends that session.
+        // The connection is gone: tell the sm so it ends that session, handing back the stanza
+        // so that it is routed again rather than lost (ROUTING.md R39).
         const from = packet.element.attrs.from;
-        api.deliver(new Element("route", { type: "error", to: from ?? "", from: to }), packet);
+        api.deliver(
+          new Element(
+            "route",
+            { type: "error", to: from ?? "", from: to },
+            packet.element.elements,
+          ),
+          packet,
+        );
       }
       return "done";
     });
@@ -127,7 +145,7 @@ export const c2sModule: ModuleDefinition = {
       () => certificates.tls,
       (conn, directTls) => accept(conn, directTls ? TCP_DIRECT_TLS : TCP_STARTTLS),
     );
-    const streams: C2sStreams = {
+    const c2sStreams: C2sStreams = {
       id: api.id,
       domains: config.domains,
       stanzaSize: config.limits.stanzaSize,
@@ -160,7 +178,7 @@ export const c2sModule: ModuleDefinition = {
       },
       counters,
     };
-    api.offer(C2S_STREAMS, streams);
+    api.offer(C2S_STREAMS, c2sStreams);
     for (const [index, listener] of listeners.entries()) {
       const { hostname, port } = listener.address;
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -25,9 +25,12 @@ export function routeToSm(stanza: Element, jid: string, route: string): Element 
   return new Element("route", { to: jid, from: route }, [stanza]);
 }
 
-/** The route packet that tells the session manager the session `jid` of `route` ended. */
-export function sessionEnded(jid: string, route: string): Element {
-  return new Element("route", { type: "error", to: jid, from: route });
+/**
+ * The route packet that tells the session manager the session `jid` of `route` ended, handing
+ * back the stanzas the client never acknowledged (XEP-0198) to be routed again (ROUTING.md R39).
+ */
+export function sessionEnded(jid: string, route: string, unacked: Element[] = []): Element {
+  return new Element("route", { type: "error", to: jid, from: route }, unacked);
 }
 
 /**

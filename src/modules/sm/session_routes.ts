@@ -112,9 +112,10 @@ function end(sm: SessionManager, route: Element): HandlerResult | Promise<Handle
 }
 
 /**
- * What a dead connection could not take: a normal or chat message is routed again (to the
- * user's other resources or offline storage, RFC 6121 §8.5.3.2.1), so it is not lost; an iq
- * request gets service-unavailable; the rest is dropped.
+ * What a dead connection could not take, or c2s hands back unacknowledged (XEP-0198, ROUTING.md
+ * R39): a normal or chat message is routed again (to the user's other resources or offline
+ * storage, RFC 6121 §8.5.3.2.1), so it is not lost; an iq request gets service-unavailable; the
+ * rest is dropped.
  */
 async function salvage(sm: SessionManager, stanza: Element): Promise<void> {
   const type = stanza.attrs.type;

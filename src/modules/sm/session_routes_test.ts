@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { xml } from "../../xml/element.ts";
+import { parseFragment } from "../../xml/stream_parser.ts";
 import { coreFeatures, SHUTDOWN } from "./mod.ts";
 import { REMOTE, smWorld } from "./_testing.ts";
 import type { Session, SessionEvent, SmFeature } from "./types.ts";
@@ -163,4 +164,39 @@ Deno.test("route end: stopping the sm ends every session towards c2s", async () 
   const end = juliet.connection.routes.at(-1)!;
   assert.equal(end.attrs.type, "error");
   assert.equal(end.getChild("error")?.getChildText("text", NS_STANZAS_ERRORS), SHUTDOWN);
+});
+
+Deno.test("R39 an end carrying stanzas forgets the session before routing them again", async () => {
+  const world = await smWorld();
+  await world.addUser("juliet@localhost");
+  const balcony = world.bind("juliet@localhost/balcony");
+  const garden = world.bind("juliet@localhost/garden");
+  balcony.available = true;
+  garden.available = true;
+  // What c2s wrote to balcony and its client never acknowledged (XEP-0198).
+  const unacked = [
+    `<message from="romeo@${REMOTE}/x" to="juliet@localhost/balcony" type="chat"><body>Hi</body></message>`,
+    `<iq from="juliet@localhost/garden" to="juliet@localhost/balcony" type="get" id="v1"><query xmlns="jabber:iq:version"/></iq>`,
+    `<presence from="romeo@${REMOTE}/x" to="juliet@localhost/balcony"/>`,
+  ].map((text) => parseFragment(text));
+  world.router.deliver(
+    xml(
+      "route",
+      { type: "error", to: "juliet@localhost/balcony", from: balcony.route },
+      ...unacked,
+    ),
+  );
+  await world.settle();
+  assert.equal(world.sm.sessions.get("juliet@localhost/balcony"), undefined);
+  // The message went to the other resource (not back to the dead one), the iq came back as an
+  // error, the presence was dropped.
+  const got = world.take(garden).filter((stanza) => !stanza.is("presence"));
+  const message = got.find((stanza) => stanza.is("message"));
+  assert.equal(message?.getChildText("body"), "Hi");
+  const error = got.find((stanza) => stanza.is("iq"));
+  assert.equal(error?.attrs.type, "error");
+  assert.equal(error?.attrs.id, "v1");
+  assert.equal(got.length, 2);
+  assert.equal(world.connectionOf(balcony).routes.filter((r) => !r.attrs.type).length, 0);
+  await world.stop();
 });
