@@ -22,15 +22,12 @@ import { registerBeforeLogin } from "./register_step.ts";
 import { routeToSm, sessionEnded, sessionEndError } from "./session.ts";
 import { startTls } from "./starttls.ts";
 import {
-  failed,
+  type ManagedStream,
   NS_SM,
-  readH,
-  REQUEST_ACK_AFTER,
   type ResumableStreams,
-  smNonza,
   StreamManagement,
 } from "./stream_management.ts";
-import { type C2sContext, checkHeader, servedHost, type StreamControl } from "./stream.ts";
+import { type C2sContext, checkHeader, servedHost } from "./stream.ts";
 
 export class C2sConnection {
   /** Changes once at most: a stream that resumes a session takes that session's id. */
@@ -40,7 +37,7 @@ export class C2sConnection {
   readonly #framing: StreamFraming;
   readonly #parser: FrameParser;
   readonly #karma: Karma;
-  readonly #control: StreamControl;
+  readonly #control: ManagedStream;
   readonly #streams: ResumableStreams<C2sConnection>;
   #domain: string | undefined;
   #headerSent = false;
@@ -56,11 +53,8 @@ export class C2sConnection {
   #lastWrite: number;
   #authTimer: number | undefined;
   #resumeTimer: number | undefined;
-  /** XEP-0198, once the client enabled it. */
-  #sm: StreamManagement | undefined;
-  /** The socket is gone but the session waits for a `<resume/>` until `#detachTimer`. */
-  #detached = false;
-  #detachTimer: number | undefined;
+  /** XEP-0198: acks, and a session kept detached after a drop until resumed. */
+  readonly #sm: StreamManagement;
   #karmaPaused = false;
   /** Stanzas are handled one at a time (async SASL, registration), in order. */
   #queue: Promise<void> = Promise.resolve();
@@ -92,7 +86,7 @@ export class C2sConnection {
   };
 
   /** The connection as its negotiation steps see it, nested for the same reason. */
-  static readonly #Control = class implements StreamControl {
+  static readonly #Control = class implements ManagedStream {
     readonly #c: C2sConnection;
     constructor(connection: C2sConnection) {
       this.#c = connection;
@@ -121,6 +115,27 @@ export class C2sConnection {
     close(): void {
       this.#c.close();
     }
+    get username() {
+      return this.#c.#username;
+    }
+    get jid() {
+      return this.#c.#jid;
+    }
+    get binding() {
+      return this.#c.#bindIq !== undefined;
+    }
+    streamError(condition: StreamErrorCondition, text: string): void {
+      this.#c.streamError(condition, text);
+    }
+    resumed(jid: string, id: string): void {
+      this.#c.#resumed(jid, id);
+    }
+    leave(): void {
+      this.#c.#leave();
+    }
+    expired(): void {
+      this.#c.#release();
+    }
   };
 
   /** Since when the connection exists (ms, the module's clock), for the admin API. */
@@ -148,6 +163,7 @@ export class C2sConnection {
       maxStanzaBytes: limits.stanzaSize,
     });
     this.#control = new C2sConnection.#Control(this);
+    this.#sm = new StreamManagement(this.#control, streams.resumable);
     conn.onData((chunk) => this.#guard(() => this.#onData(chunk)));
     conn.onClose(() => this.#gone(true));
     this.#authTimer = ctx.timer.setTimeout(() => {
@@ -187,7 +203,7 @@ export class C2sConnection {
     this.#queue = this.#queue.then(async () => {
       try {
         // A detached session still handles what arrived before the drop (and counts it).
-        if (!this.#closed || this.#detached) await fn();
+        if (!this.#closed || this.#sm.detached) await fn();
       } catch (error) {
         this.#fault(error, stanza);
       } finally {
@@ -229,27 +245,9 @@ export class C2sConnection {
     this.#conn.write(this.#framing.frame(data));
   }
 
-  /**
-   * Writes a stanza to the client. With stream management it is kept until acknowledged (held
-   * only, while detached), and an ack is asked for every few stanzas; more than `max-unacked`
-   * ends the stream, or the detached session.
-   */
+  /** Writes a stanza to the client, through stream management (kept until acknowledged). */
   send(stanza: Element): void {
-    const sm = this.#sm;
-    if (!sm) return this.#write(stanza.toString());
-    sm.unacked.push(stanza);
-    const tooMany = sm.unacked.length > this.#ctx.config.streamManagement.maxUnacked;
-    if (this.#detached) {
-      if (tooMany) this.#expire();
-      return;
-    }
-    this.#write(stanza.toString());
-    if (tooMany) {
-      this.streamError("resource-constraint", "Too many unacknowledged stanzas");
-    } else if (!sm.requested && sm.unacked.length >= REQUEST_ACK_AFTER) {
-      sm.requested = true;
-      this.#write(smNonza("r"));
-    }
+    this.#sm.send(stanza);
   }
 
   #onData(chunk: Uint8Array): void {
@@ -343,7 +341,7 @@ export class C2sConnection {
       const route = new Element("route", { to: this.#jid, from: this.route }, [stanza]);
       return this.#ctx.deliver(route);
     }
-    if (ns === NS_SM && this.#ctx.config.streamManagement.enabled) return this.#onSm(stanza);
+    if (ns === NS_SM && this.#ctx.config.streamManagement.enabled) return this.#sm.handle(stanza);
     if (ns !== NS_CLIENT) {
       throw new StreamError("unsupported-stanza-type", `<${stanza.local}> is not a client stanza`);
     }
@@ -360,7 +358,7 @@ export class C2sConnection {
 
   /** A `jabber:client` stanza on an authenticated stream: bind, the legacy session, or route. */
   #onClientStanza(stanza: Element): void {
-    this.#sm?.countIn();
+    this.#sm.countIn();
     if (stanzaName(stanza) === "iq") {
       checkIq(stanza);
       if (isBind(stanza)) return this.#onBind(stanza);
@@ -379,81 +377,17 @@ export class C2sConnection {
     );
   }
 
-  /** XEP-0198 nonzas: `<enable/>`, `<resume/>`, `<r/>` and `<a/>`. */
-  #onSm(nonza: Element): void {
-    const sm = this.#sm;
-    switch (nonza.local) {
-      case "enable":
-        return this.#enable(nonza);
-      case "resume":
-        return this.#resume(nonza);
-      case "r":
-        if (sm) return this.#write(smNonza("a", { h: sm.handled }));
-        break;
-      case "a":
-        if (!sm) break;
-        if (!sm.ack(readH(nonza))) {
-          throw new StreamError("undefined-condition", "h acknowledges more than was sent");
-        }
-        return;
-    }
-    throw new StreamError("unsupported-stanza-type", `<${nonza.local}> is not expected here`);
-  }
-
-  /** `<enable/>` (XEP-0198 §3), on a bound stream, once. */
-  #enable(nonza: Element): void {
-    if (!this.#jid || this.#sm) return this.#write(failed("unexpected-request"));
-    const timeout = this.#ctx.config.streamManagement.resumeTimeout;
-    const resume = timeout > 0 && (nonza.attrs.resume === "true" || nonza.attrs.resume === "1");
-    const sm = this.#sm = new StreamManagement(resume);
-    if (sm.token === undefined) return this.#write(smNonza("enabled"));
-    this.#streams.resumable.set(sm.token, this);
-    const max = Math.ceil(timeout / 1000);
-    this.#write(smNonza("enabled", { id: sm.token, resume: "true", max }));
-  }
-
-  /**
-   * `<resume previd h/>` (XEP-0198 §5) after SASL, instead of binding: takes over the session of
-   * the same account, drops what the client acknowledged, and sends the rest again.
-   */
-  #resume(nonza: Element): void {
-    if (this.#username === undefined || this.#jid || this.#bindIq || this.#sm) {
-      return this.#write(failed("unexpected-request"));
-    }
-    const previd = nonza.attrs.previd ?? "";
-    const old = this.#streams.resumable.get(previd);
-    if (
-      !old || old === this || !old.#jid || !old.#sm || old.#username !== this.#username ||
-      old.#domain !== this.#domain
-    ) return this.#write(failed("item-not-found"));
-    const h = readH(nonza);
-    const jid = old.#jid;
-    const sm = old.#sm;
-    old.#leave();
+  /** A stream resumed the session `jid` of connection `id` (XEP-0198 §5): route as that one. */
+  #resumed(jid: string, id: string): void {
     this.#jid = jid;
-    this.#sm = sm;
-    this.#streams.takeOver(this, old.id);
-    this.id = old.id;
-    this.#streams.resumable.set(previd, this);
+    this.#streams.takeOver(this, id);
+    this.id = id;
     this.#ctx.timer.clearTimeout(this.#authTimer!);
-    if (!sm.ack(h)) {
-      throw new StreamError("undefined-condition", "h acknowledges more than was sent");
-    }
-    sm.requested = false;
-    this.#write(smNonza("resumed", { previd, h: sm.handled }));
-    for (const stanza of sm.unacked) this.#write(stanza.toString());
-    if (sm.unacked.length > 0) {
-      sm.requested = true;
-      this.#write(smNonza("r"));
-    }
   }
 
   /** A resuming stream took this connection's session over: let go of it without ending it. */
   #leave(): void {
-    if (this.#detachTimer !== undefined) this.#ctx.timer.clearTimeout(this.#detachTimer);
-    this.#detached = false;
     this.#jid = undefined;
-    this.#sm = undefined;
     if (this.#closed) return;
     // Still attached (its client has not noticed the drop yet): close it without a word.
     this.#closed = true;
@@ -464,7 +398,7 @@ export class C2sConnection {
 
   /** A route packet from the session manager for this connection. */
   onRoute(route: Element): void {
-    if (this.#closed && !this.#detached) return;
+    if (this.#closed && !this.#sm.detached) return;
     const type = route.attrs.type;
     if (type === "session") {
       const iq = this.#bindIq;
@@ -488,7 +422,7 @@ export class C2sConnection {
       }
       if (!this.#jid) return;
       this.#endSession(true); // the sm ended the session: do not tell it again
-      if (this.#detached) return this.#expire();
+      if (this.#sm.detached) return this.#sm.expire();
       const text = error?.getChildText("text", NS_STANZAS_ERRORS);
       this.streamError(...sessionEndError(condition, text));
       return;
@@ -502,7 +436,7 @@ export class C2sConnection {
    * `detach`, a resumable session waits for its client to come back. A detached session ends.
    */
   streamError(condition: StreamErrorCondition, text?: string, detach = false): void {
-    if (this.#detached) return this.#expire();
+    if (this.#sm.detached) return this.#sm.expire();
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
     this.#write(this.#framing.error(condition, text));
@@ -513,7 +447,7 @@ export class C2sConnection {
 
   /** Closes the stream normally (which ends a stream-managed session too, XEP-0198 §5). */
   close(): void {
-    if (this.#detached) return this.#expire();
+    if (this.#sm.detached) return this.#sm.expire();
     if (this.#closed) return;
     if (!this.#headerSent) this.#sendHeader(this.#ctx.config.domains[0]);
     if (this.#framing.close) this.#write(this.#framing.close);
@@ -535,17 +469,7 @@ export class C2sConnection {
     this.#closed = true;
     this.#clearTimers();
     this.#streams.socketGone(this);
-    if (detach && this.#jid && this.#sm?.token !== undefined) {
-      this.#detached = true;
-      this.#detachTimer = this.#ctx.timer.setTimeout(
-        () => this.#expire(),
-        this.#ctx.config.streamManagement.resumeTimeout,
-      );
-      this.#ctx.log.debug(`c2s connection ${this.id}: ${this.#jid} detached, may resume`);
-      return;
-    }
-    this.#endSession(false);
-    this.#ctx.closed(this);
+    if (!detach || !this.#sm.detach()) this.#release();
   }
 
   #clearTimers(): void {
@@ -554,11 +478,8 @@ export class C2sConnection {
     if (this.#resumeTimer !== undefined) timer.clearTimeout(this.#resumeTimer);
   }
 
-  /** A detached session was not resumed in time (or must end now): end it for good. */
-  #expire(): void {
-    if (!this.#detached) return;
-    this.#detached = false;
-    this.#ctx.timer.clearTimeout(this.#detachTimer!);
+  /** The session ends for good, and the module forgets this connection. */
+  #release(): void {
     this.#endSession(false);
     this.#ctx.closed(this);
   }
@@ -569,13 +490,8 @@ export class C2sConnection {
    */
   #endSession(told: boolean): void {
     const jid = this.#jid;
-    const sm = this.#sm;
     this.#jid = undefined;
-    this.#sm = undefined;
-    if (sm?.token !== undefined && this.#streams.resumable.get(sm.token) === this) {
-      this.#streams.resumable.delete(sm.token);
-    }
-    const unacked = sm?.unacked ?? [];
+    const unacked = this.#sm.end();
     if (jid && (!told || unacked.length > 0)) {
       this.#ctx.deliver(sessionEnded(jid, this.route, unacked));
     }
