@@ -344,6 +344,11 @@ export interface FileAdapter {
   rename(from: string, to: string): Promise<void>;
   mkdir(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /** Bytes of a file, for binary files (XEP-0363 uploads). */
+  readFile(path: string): Promise<Uint8Array<ArrayBuffer>>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Deletes a file; a missing file is not an error. */
+  remove(path: string): Promise<void>;
 }
 
 /** Everything the core gets from its runtime, bundled so it is passed in one argument. */

@@ -9,6 +9,7 @@ import { httpModule } from "./http/mod.ts";
 import { mucModule } from "./muc/mod.ts";
 import { smModule } from "./sm/mod.ts";
 import { s2sModule } from "./s2s/mod.ts";
+import { uploadModule } from "./upload/mod.ts";
 import { logModules } from "./log/mod.ts";
 import { xdbModules } from "./xdb/mod.ts";
 
@@ -20,5 +21,6 @@ export const builtinModules: readonly ModuleDefinition[] = [
   smModule,
   httpModule,
   mucModule,
+  uploadModule,
   s2sModule,
 ];

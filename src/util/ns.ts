@@ -94,3 +94,8 @@ export const NS_DIALBACK = "jabber:server:dialback";
 /** The stream feature that says dialback (with errors) is offered (XEP-0220 §2.4). */
 export const NS_DIALBACK_FEATURE = "urn:xmpp:features:dialback";
 export const NS_S2S_CONFIG = "jabberd:config:s2s";
+/** XEP-0363 HTTP File Upload. */
+export const NS_HTTP_UPLOAD = "urn:xmpp:http:upload:0";
+export const NS_UPLOAD_CONFIG = "jabberd:config:upload";
+/** Where the upload section keeps its slots in XDB (owner: the upload host). */
+export const NS_UPLOAD_SLOTS = "jabberd:upload:slots";

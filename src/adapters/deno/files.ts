@@ -1,4 +1,4 @@
-/** The file adapter on Deno's file API: config files, log files and their rotation. */
+/** The file adapter on Deno's file API: config files, log files and their rotation, uploads. */
 
 import type { FileAdapter } from "../types.ts";
 
@@ -39,6 +39,22 @@ export class DenoFiles implements FileAdapter {
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return false;
       throw error;
+    }
+  }
+
+  readFile(path: string): Promise<Uint8Array<ArrayBuffer>> {
+    return Deno.readFile(path);
+  }
+
+  writeFile(path: string, data: Uint8Array): Promise<void> {
+    return Deno.writeFile(path, data);
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
 }

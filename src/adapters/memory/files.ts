@@ -31,6 +31,8 @@ function parentOf(path: string): string {
 
 export class MemoryFiles implements FileAdapter {
   readonly files = new Map<string, string>();
+  /** Files written as bytes (`writeFile`), apart so `files` stays text. */
+  readonly blobs = new Map<string, Uint8Array>();
   readonly directories = new Set<string>(["/", "."]);
 
   /** Files to start with; their directories are made too. */
@@ -43,6 +45,8 @@ export class MemoryFiles implements FileAdapter {
   }
 
   readTextFile(path: string): Promise<string> {
+    const blob = this.blobs.get(normalize(path));
+    if (blob) return Promise.resolve(new TextDecoder().decode(blob));
     const text = this.files.get(normalize(path));
     if (text === undefined) return Promise.reject(this.#notFound("open", path));
     return Promise.resolve(text);
@@ -59,6 +63,8 @@ export class MemoryFiles implements FileAdapter {
   }
 
   size(path: string): Promise<number | undefined> {
+    const blob = this.blobs.get(normalize(path));
+    if (blob) return Promise.resolve(blob.length);
     const text = this.files.get(normalize(path));
     return Promise.resolve(text === undefined ? undefined : new TextEncoder().encode(text).length);
   }
@@ -82,7 +88,35 @@ export class MemoryFiles implements FileAdapter {
 
   exists(path: string): Promise<boolean> {
     const normal = normalize(path);
-    return Promise.resolve(this.files.has(normal) || this.directories.has(normal));
+    return Promise.resolve(
+      this.files.has(normal) || this.blobs.has(normal) || this.directories.has(normal),
+    );
+  }
+
+  readFile(path: string): Promise<Uint8Array<ArrayBuffer>> {
+    const normal = normalize(path);
+    const blob = this.blobs.get(normal);
+    if (blob) return Promise.resolve(blob.slice());
+    const text = this.files.get(normal);
+    if (text === undefined) return Promise.reject(this.#notFound("open", path));
+    return Promise.resolve(new TextEncoder().encode(text));
+  }
+
+  writeFile(path: string, data: Uint8Array): Promise<void> {
+    const normal = normalize(path);
+    if (!this.directories.has(parentOf(normal))) {
+      return Promise.reject(this.#notFound("open", path));
+    }
+    this.files.delete(normal);
+    this.blobs.set(normal, data.slice());
+    return Promise.resolve();
+  }
+
+  remove(path: string): Promise<void> {
+    const normal = normalize(path);
+    this.files.delete(normal);
+    this.blobs.delete(normal);
+    return Promise.resolve();
   }
 
   #makeDirectories(path: string): void {

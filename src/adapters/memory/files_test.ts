@@ -23,3 +23,21 @@ Deno.test("MemoryFiles fails like Deno for missing files and directories", async
   await assert.rejects(files.writeTextFile("/no/dir/file", "x"), { name: "NotFound" });
   await assert.rejects(files.rename("/missing", "/other"), { name: "NotFound" });
 });
+
+Deno.test("MemoryFiles writes, reads and removes bytes as Deno does", async () => {
+  const files = new MemoryFiles();
+  const bytes = new Uint8Array([0, 255, 10, 128]);
+  await assert.rejects(files.writeFile("/up/a", bytes), { name: "NotFound" });
+  await files.mkdir("/up");
+  await files.writeFile("/up/a", bytes);
+  bytes[0] = 1; // The adapter keeps its own copy.
+  assert.deepEqual(await files.readFile("/up/a"), new Uint8Array([0, 255, 10, 128]));
+  assert.equal(await files.size("/up/a"), 4);
+  assert.equal(await files.exists("/up/a"), true);
+  await files.writeTextFile("/up/t", "é");
+  assert.deepEqual(await files.readFile("/up/t"), new Uint8Array([0xc3, 0xa9]));
+  await files.remove("/up/a");
+  await files.remove("/up/a"); // Missing: no error.
+  assert.equal(await files.exists("/up/a"), false);
+  await assert.rejects(files.readFile("/up/a"), { name: "NotFound" });
+});

@@ -17,6 +17,8 @@ export interface HttpAppParts {
   bosh?: BoshSessions;
   admin?: Hono<HttpEnv>;
   metrics?: () => string;
+  /** `/upload/…`: XEP-0363 files (upload.ts). */
+  upload?: Hono<HttpEnv>;
   /** Whether an address may read `/metrics` (the admin API's ranges, loopback by default). */
   metricsAllowed(address: string): boolean;
   /** Counts a request to an endpoint, for metrics. */
@@ -83,5 +85,6 @@ export function httpApp(parts: HttpAppParts): Hono<HttpEnv> {
       return c.body(metrics(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     });
   }
+  if (parts.upload) app.route("/upload", parts.upload);
   return app;
 }

@@ -21,6 +21,8 @@ import { NS_HTTP_CONFIG, readHttpConfig, validateHttpConfig } from "./config.ts"
 import { metricsText } from "./metrics.ts";
 import { History, SAMPLE_MS, statusPage } from "./status_page.ts";
 import { acceptWebSocket } from "./websocket.ts";
+import { UPLOAD_STORE, type UploadStore } from "../../server/upload_store.ts";
+import { uploadRoutes } from "./upload.ts";
 import { type Peer, S2S_PEERS } from "../../server/s2s_peers.ts";
 
 const LOOPBACK = [parseCidr("127.0.0.0/8"), parseCidr("::1/128")];
@@ -117,6 +119,9 @@ export const httpModule: ModuleDefinition = {
             version: VERSION,
           })
         : undefined,
+      upload: uploadRoutes(() =>
+        api.offered<UploadStore>(UPLOAD_STORE).map((offer) => offer.value)
+      ),
       metricsAllowed: (address) =>
         inRanges(address.startsWith("::ffff:") ? address.slice(7) : address, allow),
     });

@@ -86,6 +86,9 @@ Deno.test("FileAppender reports a failing append once, then again after a succes
     rename: (a, b) => files.rename(a, b),
     mkdir: (p) => files.mkdir(p),
     exists: (p) => files.exists(p),
+    readFile: (p) => files.readFile(p),
+    writeFile: (p, d) => files.writeFile(p, d),
+    remove: (p) => files.remove(p),
     writeTextFile: (p, t, o) =>
       broken ? Promise.reject(new Error("No space left on device")) : files.writeTextFile(p, t, o),
   };
