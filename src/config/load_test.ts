@@ -35,6 +35,7 @@ const MODULES: ModuleDefinition[] = [
   fake("jabberd:config:muc", ["service"]),
   fake("jabberd:config:http", ["service"]),
   fake("jabberd:config:s2s", ["service"]),
+  fake("jabberd:config:upload", ["service"]),
 ];
 
 /** Files and environment in memory; records which paths were read. */
@@ -363,7 +364,7 @@ Deno.test("loadConfig() reports several mistakes all at once with their lines", 
     'letters, digits, "-", "_" and ".", such as "sessions" or "sessions.example.org"',
     'etc/jabberd.xml:15:5: Unknown component namespace "jabberd:config:c3s" on <c2s> in ' +
     '<service id="Bad Id">; components here are: jabberd:config:c2s, jabberd:config:sm, ' +
-    "jabberd:config:muc, jabberd:config:http, jabberd:config:s2s",
+    "jabberd:config:muc, jabberd:config:http, jabberd:config:s2s, jabberd:config:upload",
     'etc/jabberd.xml:17:3: <log> has no id; give it one, such as <log id="elogger">',
     "etc/conf.d/log.xml:2:3: Environment variable LOG_TYPES is not set; set it or write " +
     "${LOG_TYPES:-default}",
@@ -414,6 +415,7 @@ Deno.test("loadConfig() loads jabberd.example.xml with its include", async () =>
   assert.deepEqual(config?.sections.map((s) => s.kind).sort(), [
     "log",
     "log",
+    "service",
     "service",
     "service",
     "service",
