@@ -4,8 +4,16 @@
  * `muc#roominfo` (§6.4), and a room's items, left empty so that occupants stay private (§6.5).
  */
 import { StanzaError } from "../../util/errors.ts";
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ROOMINFO, NS_PING } from "../../util/ns.ts";
+import {
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_MAM,
+  NS_MUC,
+  NS_MUC_ROOMINFO,
+  NS_PING,
+} from "../../util/ns.ts";
 import { type Element, xml } from "../../xml/element.ts";
+import type { RoomArchives } from "./archive.ts";
 import { field, form } from "./form.ts";
 import type { Room } from "./room.ts";
 import type { Context, MucService } from "./service.ts";
@@ -52,14 +60,17 @@ export function roomFeatures(room: Room): string[] {
   ];
 }
 
-export function roomInfo(svc: MucService, room: Room, ctx: Context): void {
+export function roomInfo(svc: MucService, room: Room, ctx: Context, archives: RoomArchives): void {
   if (room.locked) throw new StanzaError("item-not-found", "This room is locked");
   const query = xml(
     "query",
     { xmlns: NS_DISCO_INFO },
     xml("identity", { category: "conference", type: "text", name: room.config.name }),
   );
-  for (const feature of roomFeatures(room)) query.append(xml("feature", { var: feature }));
+  const features = roomFeatures(room);
+  // XEP-0313 "MUC Archives": a room with an archive says so.
+  if (archives.archives(room)) features.push(NS_MAM);
+  for (const feature of features) query.append(xml("feature", { var: feature }));
   query.append(roomInfoForm(room));
   svc.reply(ctx, query);
 }

@@ -59,7 +59,6 @@ async function groupchat(svc: MucService, room: Room, sender: Occupant | undefin
     return;
   }
   if (stanza.getChild("body") !== undefined) {
-    room.addHistory(message, stamp);
     const event: MucMessageEvent = {
       room: room.jid,
       nick: sender.nick,
@@ -67,7 +66,9 @@ async function groupchat(svc: MucService, room: Room, sender: Occupant | undefin
       stanza: message,
       stamp,
     };
+    // The room archive (archive.ts) stores it and adds its stanza-id, which history keeps too.
     await svc.api.fire(MUC_MESSAGE, event);
+    room.addHistory(message, stamp);
   }
   svc.broadcast(room, message, ctx);
 }

@@ -1,9 +1,9 @@
 /**
  * `<muc xmlns="jabberd:config:muc">` in a `<service>`: an XEP-0045 Multi-User Chat service for the
  * section's hosts (`<host>conference.localhost</host>`). Rooms, occupants and their history live in
- * memory; persistent rooms are kept in XDB. It uses the module API only, so the same file also
- * runs under `<load thread="worker">` (it exports `register(api)`), `<fork>`, or as an external
- * component.
+ * memory; persistent rooms are kept in XDB, with their message archives (XEP-0313, archive.ts).
+ * It uses the module API only, so the same file also runs under `<load thread="worker">` (it
+ * exports `register(api)`), `<fork>`, or as an external component.
  *
  * ```xml
  * <service id="muc">
@@ -26,12 +26,14 @@ import { bareOf, JID } from "../../util/jid.ts";
 import {
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
+  NS_MAM,
   NS_MUC_ADMIN,
   NS_MUC_CONFIG,
   NS_MUC_OWNER,
   NS_PING,
 } from "../../util/ns.ts";
 import { adminGet, adminSet } from "./admin.ts";
+import { RoomArchives } from "./archive.ts";
 import { roomInfo, roomItems, serviceInfo, serviceItems } from "./disco.ts";
 import { messageToRoom } from "./messages.ts";
 import { ownerGet, ownerSet } from "./owner.ts";
@@ -53,7 +55,8 @@ export function register(api: ModuleApi): void {
   const settings = MUC.read(api.config);
   const admins = new Set(settings.admin.map((jid) => bareOf(jid) ?? jid));
   const svc = new MucService(api, { ...settings, admins });
-  api.handle("deliver", (packet) => deliver(svc, packet));
+  const archives = new RoomArchives(svc);
+  api.handle("deliver", (packet) => deliver(svc, archives, packet));
   // Stanzas already taken finish first (their answers wait for XDB, ROUTING.md R25).
   api.onUnload(() => svc.queue.idle());
 }
@@ -67,7 +70,11 @@ export const mucModule: ModuleDefinition = {
   register,
 };
 
-function deliver(svc: MucService, packet: Packet): HandlerResult | Promise<HandlerResult> {
+function deliver(
+  svc: MucService,
+  archives: RoomArchives,
+  packet: Packet,
+): HandlerResult | Promise<HandlerResult> {
   const stanza = packet.element;
   if (packet.kind !== "normal" || !STANZAS.has(stanza.local)) return "pass";
   // The section's id is a host too (ROUTING.md R7); stanzas to it are not for the service.
@@ -76,7 +83,7 @@ function deliver(svc: MucService, packet: Packet): HandlerResult | Promise<Handl
   const to = JID.tryParse(stanza.attrs.to ?? "");
   if (!from || !to) return "done"; // Nobody to answer, or nothing addressed.
   const ctx: Context = { packet, stanza, from, to };
-  const work = to.local === "" ? () => toService(svc, ctx) : () => toRoom(svc, ctx);
+  const work = to.local === "" ? () => toService(svc, ctx) : () => toRoom(svc, archives, ctx);
   // One room's stanzas are handled in order, each after the previous one's storage (R34).
   return svc.queue.run(to.local === "" ? "" : to.bareString(), work).then(
     () => "done" as const,
@@ -112,7 +119,7 @@ async function toService(svc: MucService, ctx: Context): Promise<void> {
   throw new StanzaError("service-unavailable");
 }
 
-async function toRoom(svc: MucService, ctx: Context): Promise<void> {
+async function toRoom(svc: MucService, archives: RoomArchives, ctx: Context): Promise<void> {
   const { stanza, to, from } = ctx;
   if (stanza.local === "presence") return await presenceToRoom(svc, ctx);
   const room = await svc.room(to.bareString());
@@ -127,12 +134,14 @@ async function toRoom(svc: MucService, ctx: Context): Promise<void> {
   if (!room) throw gone();
   const payload = stanza.elements[0];
   if (type === "get") {
-    if (payload?.is("query", NS_DISCO_INFO)) return roomInfo(svc, room, ctx);
+    if (payload?.is("query", NS_DISCO_INFO)) return roomInfo(svc, room, ctx, archives);
     if (payload?.is("query", NS_DISCO_ITEMS)) return roomItems(svc, room, ctx);
     if (payload?.is("query", NS_MUC_ADMIN)) return adminGet(svc, room, payload, ctx);
     if (payload?.is("query", NS_MUC_OWNER)) return ownerGet(svc, room, ctx);
     if (payload?.is("ping", NS_PING)) return svc.reply(ctx);
+    if (payload?.is("query", NS_MAM)) return archives.form(room, ctx);
   } else if (type === "set") {
+    if (payload?.is("query", NS_MAM)) return await archives.query(room, payload, ctx);
     if (payload?.is("query", NS_MUC_ADMIN)) return await adminSet(svc, room, payload, ctx);
     if (payload?.is("query", NS_MUC_OWNER)) return await ownerSet(svc, room, payload, ctx);
   }

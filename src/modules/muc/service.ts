@@ -51,6 +51,16 @@ export interface MucMessageEvent {
   stamp: number;
 }
 
+/**
+ * The event fired with `MucRoomGoneEvent` when a persistent room leaves storage (destroyed, or
+ * made temporary), so that what is kept for it, its archive, goes too; awaited before the answer.
+ */
+export const MUC_ROOM_GONE = "muc-room-gone";
+
+export interface MucRoomGoneEvent {
+  room: string;
+}
+
 /** One stanza being handled: the packet (the cause of what is sent), addresses parsed. */
 export interface Context {
   packet: Packet;
@@ -120,6 +130,7 @@ export class MucService {
     } else {
       await this.api.xdb.set(room.jid, NS_MUC_ROOM, undefined);
       await this.api.xdb.remove(domain, NS_MUC_ROOMS, match);
+      await this.api.fire<MucRoomGoneEvent>(MUC_ROOM_GONE, { room: room.jid });
     }
   }
 

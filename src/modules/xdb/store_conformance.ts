@@ -367,7 +367,7 @@ export function xdbStoreConformance(
     assert.equal(settled, true);
   });
 
-  // --- keyed logs (an archive: XEP-0313 in src/modules/sm/features/mam/) ---
+  // --- keyed logs (an archive: XEP-0313 in src/mam/) ---
   const LOG = "urn:xmpp:mam:2";
   const logItem = (n: number, peer = "bob@example.org") =>
     xml("m", { with: peer }, xml("body", {}, `message ${n}`));

@@ -5,8 +5,8 @@
  * preferences, under an id that the server stamps on the message it delivers as
  * `<stanza-id by="user@host" id="…"/>`, and on the `sent` carbon (XEP-0280) of a message the
  * user sent. Stanza ids a sender forged with one of our users as `by` are removed (XEP-0359
- * §3.1). Archive writes go out in the background, batched by XDB (archive.ts); a retention sweep
- * deletes messages older than `<mam retention>`.
+ * §3.1). Archive writes go out in the background, batched by XDB (src/mam/archive.ts); a
+ * retention sweep deletes messages older than `<mam retention>`.
  *
  * Settings: `<mam default="always|never|roster" retention="30d" sweep="1h" page="50"
  * max-page="250"/>` in `<sm>`; a retention of 0 keeps messages forever.
@@ -16,14 +16,11 @@ import { xdbMatch } from "../../../../server/xdb_client.ts";
 import { describe } from "../../../../util/errors.ts";
 import type { JID } from "../../../../util/jid.ts";
 import {
-  NS_DELAY,
-  NS_FORWARD,
   NS_HINTS,
   NS_MAM,
   NS_MAM_EXTENDED,
   NS_MAM_OWNERS,
   NS_ROSTER,
-  NS_RSM,
   NS_SID,
 } from "../../../../util/ns.ts";
 import { type Element, xml } from "../../../../xml/element.ts";
@@ -36,10 +33,16 @@ import type {
 } from "../../types.ts";
 import { advertise } from "../advertise.ts";
 import { CARBON_SENT } from "../carbons.ts";
-import { Archive, stripStanzaIds } from "./archive.ts";
-import { idAt, IdMaker } from "./ids.ts";
+import {
+  Archive,
+  idAt,
+  IdMaker,
+  queryAnswer,
+  queryForm,
+  readQuery,
+  stripStanzaIds,
+} from "../../../../mam/mod.ts";
 import { archives, type Prefs, prefsElement, readPrefs } from "./prefs.ts";
-import { queryForm, readQuery } from "./query.ts";
 
 export const MAM = options({
   default: oneOf(["always", "never", "roster"], "always"),
@@ -261,27 +264,8 @@ export const mam: SmFeature = {
       const query = readQuery(stanza.getChild("query", NS_MAM)!);
       const owner = to.bareString();
       const page = await archive.page(owner, query, limits);
-      const results = query.flip ? [...page.items].reverse() : page.items;
-      for (const { id, stamp, message } of results) {
-        const result = xml("result", { xmlns: NS_MAM, id });
-        if (query.queryid !== undefined) result.attrs.queryid = query.queryid;
-        const inner = message.clone();
-        inner.attrs.xmlns = "jabber:client";
-        result.append(
-          xml("forwarded", { xmlns: NS_FORWARD }, xml("delay", { xmlns: NS_DELAY, stamp }), inner),
-        );
-        const wrapper = xml("message", { from: owner }, result);
-        wrapper.attrs.to = origin!.jid.toString();
-        sm.sendToSession(origin!, wrapper);
-      }
-      const set = xml("set", { xmlns: NS_RSM });
-      if (results.length > 0) {
-        set.append(xml("first", {}, results[0].id), xml("last", {}, results.at(-1)!.id));
-      }
-      set.append(xml("count", {}, String(page.count)));
-      const fin = xml("fin", { xmlns: NS_MAM }, set);
-      if (page.complete) fin.attrs.complete = "true";
-      if (query.queryid !== undefined) fin.attrs.queryid = query.queryid;
+      const { messages, fin } = queryAnswer(query, page, owner, origin!.jid.toString());
+      for (const message of messages) sm.sendToSession(origin!, message);
       sm.reply(stanza, fin);
     });
     api.hook<StanzaEvent>(`iq-get/self/${NS_MAM}:metadata`, async ({ stanza, to }) => {

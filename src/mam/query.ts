@@ -3,10 +3,10 @@
  * result set management, §7 `urn:xmpp:mam:2#extended`: before-id, after-id, ids, flip-page)
  * into the key range it selects, and the empty form of §5.1 that tells clients the fields.
  */
-import { StanzaError } from "../../../../util/errors.ts";
-import { JID } from "../../../../util/jid.ts";
-import { NS_DATA_FORMS, NS_MAM, NS_RSM } from "../../../../util/ns.ts";
-import { type Element, xml } from "../../../../xml/element.ts";
+import { StanzaError } from "../util/errors.ts";
+import { JID } from "../util/jid.ts";
+import { NS_DATA_FORMS, NS_MAM, NS_RSM } from "../util/ns.ts";
+import { type Element, xml } from "../xml/element.ts";
 import { after, idAt, timeOf } from "./ids.ts";
 
 export interface MamQuery {

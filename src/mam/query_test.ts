@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { StanzaError } from "../../../../util/errors.ts";
-import { parse } from "../../_testing.ts";
+import { StanzaError } from "../util/errors.ts";
+import { parseDocument } from "../xml/document.ts";
 import { after, idAt } from "./ids.ts";
 import { readQuery } from "./query.ts";
+
+const parse = (text: string) => parseDocument(text, "test").root;
 
 const FORM = (fields: string) =>
   `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>urn:xmpp:mam:2</value></field>${fields}</x>`;

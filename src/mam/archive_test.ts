@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { parse } from "../../_testing.ts";
+import { parseDocument } from "../xml/document.ts";
 import { stripStanzaIds } from "./archive.ts";
+
+const parse = (text: string) => parseDocument(text, "test").root;
 
 Deno.test("stripStanzaIds() removes only the stanza-ids that claim the given by", () => {
   const message = parse(

@@ -1,18 +1,19 @@
 /**
- * A user's message archive (XEP-0313 §4) on XDB's keyed logs: one KV value per message under
- * its archive id (ids.ts), so a query by time or id is one range of keys and a `with` filter
- * a match on the stored item's attributes. Writes go out at once and are not waited for by
- * routing; a query of a user first waits for that user's writes in flight.
+ * A message archive (XEP-0313 §4), a user's or a MUC room's, on XDB's keyed logs: one KV value
+ * per message under its archive id (ids.ts), so a query by time or id is one range of keys and a
+ * `with` filter a match on the stored item's attributes. Writes go out at once and are not
+ * waited for by routing; a query of an archive first waits for that archive's writes in flight.
  *
  * Stored item: `<m with="bare JID" jid="full JID" stamp="ISO time">message</m>`, the message as
- * the archive owner sent or received it, without the stanza-id that names this entry.
+ * the archive owner sent or received it (a room: as it broadcast it, `with` its sender's real
+ * JID), without the stanza-id that names this entry.
  */
-import type { XdbClient, XdbLogEntry } from "../../../../server/module_api.ts";
-import { xdbMatch } from "../../../../server/xdb_client.ts";
-import { StanzaError } from "../../../../util/errors.ts";
-import type { JID } from "../../../../util/jid.ts";
-import { NS_MAM, NS_SID } from "../../../../util/ns.ts";
-import { Element } from "../../../../xml/element.ts";
+import type { XdbClient, XdbLogEntry } from "../server/module_api.ts";
+import { xdbMatch } from "../server/xdb_client.ts";
+import { StanzaError } from "../util/errors.ts";
+import type { JID } from "../util/jid.ts";
+import { NS_MAM, NS_SID } from "../util/ns.ts";
+import { Element } from "../xml/element.ts";
 import { after } from "./ids.ts";
 import type { MamQuery } from "./query.ts";
 
