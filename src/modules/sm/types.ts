@@ -34,6 +34,16 @@
  * - `iq-result/host/{id}`, `iq-error/host/{id}`, `iq-result/bare/{id}`, `iq-error/bare/{id}`:
  *   the answer to an iq one of our hosts or users' bare JIDs sent (unhandled ones are dropped);
  * - `user-created` ({ jid }), `user-deleted` ({ jid }): account lifecycle;
+ * - `private-stored` ({ owner, elements }): fired by private XML (XEP-0049) after a client's
+ *   store, awaited before the reply (the XEP-0411 bookmarks bridge hooks it);
+ * - `vcard-stored` ({ owner, vcard }): fired by the vcard feature after a client stored its
+ *   vCard, awaited before the reply; `vcard-set` ({ owner, vcard }): another feature stores a
+ *   user's vCard through the vcard feature (photo hash kept right), without `vcard-stored`;
+ * - `pep-published` ({ owner, node, item }): fired by PEP after a client's publish, awaited
+ *   before the reply; `pep-publish` ({ owner, node, item, options? }): another feature publishes
+ *   to a user's node (options only when creating it), without `pep-published`; `pep-items`
+ *   ({ owner, node }): the fire answers a promise of the node's items, oldest first. XEP-0398
+ *   conversion (avatar_conversion.ts) uses them, so a conversion never converts back;
  * - `nonza/{ns}:{local}` ({ session, element }): an element other than a stanza that c2s passed
  *   on from a session's stream (XEP-0352 `<active/>` and `<inactive/>`); unhandled, it is dropped.
  *

@@ -22,6 +22,7 @@ import {
 } from "../../../util/ns.ts";
 import { xml } from "../../../xml/element.ts";
 import { allFeatures } from "../mod.ts";
+import { NS_PEP_VCARD_CONVERSION } from "./avatar_conversion.ts";
 
 /** What each feature adds to disco#info, of the host and of an account (`NS_PUBSUB`: a prefix). */
 const ADVERTISED: Record<string, { host?: string[]; bare?: string[] }> = {
@@ -32,6 +33,7 @@ const ADVERTISED: Record<string, { host?: string[]; bare?: string[] }> = {
   vcard: { host: [NS_VCARD], bare: [NS_VCARD] },
   private: { bare: [NS_PRIVATE] },
   pep: { bare: [NS_PUBSUB, NS_BOOKMARKS_COMPAT] },
+  "avatar-conversion": { bare: [NS_PEP_VCARD_CONVERSION] },
   version: { host: [NS_VERSION] },
   time: { host: [NS_TIME] },
   last: { host: [NS_LAST], bare: [NS_LAST] },

@@ -5,6 +5,7 @@
  */
 import type { SmFeature } from "../types.ts";
 import { announce } from "./announce.ts";
+import { avatarConversion } from "./avatar_conversion.ts";
 import { blocking } from "./blocking.ts";
 import { carbons } from "./carbons.ts";
 import { csi } from "./csi.ts";
@@ -35,6 +36,7 @@ export const smFeatures: SmFeature[] = [
   vcard,
   privateXml,
   pep,
+  avatarConversion,
   disco,
   version,
   time,

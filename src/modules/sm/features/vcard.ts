@@ -4,6 +4,11 @@
  * `<x xmlns="vcard-temp:x:update"><photo>hash</photo></x>` to each available presence a session
  * broadcasts. A `pre-presence` hook runs before the presence is routed, so it may add that child
  * to the stanza of origin; a client that writes its own `<x>` keeps it (§4.2).
+ *
+ * After a client stores its vCard it fires `vcard-stored` ({ owner, vcard }) and awaits its
+ * hook (XEP-0398 conversion to PEP, avatar_conversion.ts), so the reply comes after. Another
+ * feature stores a vCard for a user by firing `vcard-set` ({ owner, vcard }): stored and hashed
+ * like a client's, but without `vcard-stored`, so a conversion never comes back as a change.
  */
 import { describe, StanzaError } from "../../../util/errors.ts";
 import { NS_VCARD, NS_VCARD_UPDATE } from "../../../util/ns.ts";
@@ -47,13 +52,22 @@ export const vcard: SmFeature = {
       `iq-get/bare/${NS_VCARD}:vCard`,
       ({ stanza, to }) => answer(stanza, to.bareString()),
     );
+    const store = async (owner: string, card: Element) => {
+      await api.xdb.set(owner, NS_VCARD, card);
+      if (sm.sessions.ofUser(owner).length > 0) hashes.set(owner, await photoHash(card));
+    };
     api.hook<StanzaEvent>(`iq-set/self/${NS_VCARD}:vCard`, async ({ stanza, to }) => {
       const owner = to.bareString();
       const card = stanza.getChild("vCard", NS_VCARD)!.clone();
       card.attrs.xmlns = NS_VCARD;
-      await api.xdb.set(owner, NS_VCARD, card);
-      if (sm.sessions.ofUser(owner).length > 0) hashes.set(owner, await photoHash(card));
+      await store(owner, card);
+      await api.fire("vcard-stored", { owner, vcard: card });
       sm.reply(stanza);
+    });
+    api.hook<{ owner: string; vcard: Element }>("vcard-set", ({ owner, vcard }) => {
+      const card = vcard.clone();
+      card.attrs.xmlns = NS_VCARD;
+      return store(owner, card);
     });
     api.hook<StanzaEvent>(`iq-set/bare/${NS_VCARD}:vCard`, ({ stanza }) => {
       sm.replyError(stanza, new StanzaError("forbidden", "Only its owner sets a vCard"));

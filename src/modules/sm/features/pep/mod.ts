@@ -34,6 +34,20 @@ import { capsOf } from "./caps.ts";
 import { configForm, formFields, formIn, PubsubError } from "./node_config.ts";
 import { CAPS_QUERY_ID, PepService } from "./service.ts";
 
+/** `pep-publish`: publish `item` to a node of `owner` as the server (no `pep-published`). */
+interface PepPublishEvent {
+  owner: string;
+  node: string;
+  item: Element;
+  options?: Map<string, string[]>;
+}
+
+/** `pep-items`: the fire answers a promise of the node's items, oldest first ([] if none). */
+interface PepItemsEvent {
+  owner: string;
+  node: string;
+}
+
 /** The pubsub features of XEP-0060 §10 this service has (`http://…/pubsub#{name}`). */
 const FEATURES = [
   "access-open",
@@ -110,6 +124,9 @@ export const pep: SmFeature = {
             NS_PUBSUB_PUBLISH_OPTIONS,
           );
           const id = await service.publish(owner, node, items[0], options);
+          // XEP-0398 (avatar_conversion.ts) hooks it; the reply waits for its work.
+          const item = xml("item", { id }, ...items[0].elements.map((e) => e.clone()));
+          await api.fire("pep-published", { owner, node, item });
           const published = xml("publish", { node }, xml("item", { id }));
           sm.reply(stanza, xml("pubsub", { xmlns: NS_PUBSUB }, published));
           return;
@@ -216,6 +233,19 @@ export const pep: SmFeature = {
     api.hook<StanzaEvent>(`iq-error/host/${CAPS_QUERY_ID}`, ({ from }) => {
       if (from) service.caps.failed(from.toString());
       return true;
+    });
+
+    // Other features read and write a user's nodes through events, never importing this one.
+    // `pep-publish` publishes without firing `pep-published`, so a conversion does not loop;
+    // `options` apply only when it creates the node.
+    api.hook<PepPublishEvent>("pep-publish", ({ owner, node, item, options }) =>
+      (async () => {
+        const config = await service.store.config(owner, node);
+        await service.publish(owner, node, item, config ? undefined : options, true);
+      })());
+    api.hook<PepItemsEvent>("pep-items", async ({ owner, node }) => {
+      const config = await service.store.config(owner, node);
+      return config ? await service.store.items(owner, node) : [];
     });
 
     api.hook<UserEvent>("user-deleted", ({ jid }) => {
