@@ -202,6 +202,8 @@ export interface ProcessAdapter {
   selfCommand(args: string[]): CommandLine;
   /** This process's id (syslog's PROCID). */
   pid(): number;
+  /** Its memory in bytes: resident set and the JavaScript heap in use (`/metrics`). */
+  memory(): { rss: number; heapUsed: number };
   /** This machine's name, or undefined when it cannot be read (syslog's HOSTNAME). */
   hostname(): string | undefined;
   /** The working directory, to turn a relative path into a file URL (`<load>`'s `import()`). */

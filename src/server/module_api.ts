@@ -5,6 +5,7 @@
 import type { Adapters, TimerId } from "../adapters/types.ts";
 import type { Handler, Phase } from "../tree/handler.ts";
 import type { Packet } from "../tree/packet.ts";
+import type { RouterStats } from "../tree/router.ts";
 import type { Element } from "../xml/element.ts";
 import type { Offer } from "./offers.ts";
 
@@ -40,7 +41,13 @@ export interface ServerView {
     hosts: readonly string[];
     handlers: { phase: string; label: string }[];
     xdbInFlight: number;
+    /** Its XDB round trips by latency (buckets of `XDB_LATENCY_BUCKETS_MS`, then +Inf). */
+    xdbLatency: { counts: readonly number[]; sumMs: number; count: number };
   }[];
+  /** The router's counters: deliveries per instance and kind, bounces, per-pair queues. */
+  routing(): RouterStats;
+  /** The process's memory, in bytes. */
+  memory(): { rss: number; heapUsed: number };
   /** The delivery tree: per kind, each host pattern and the section ids registered for it. */
   tree(): { kind: string; pattern: string; ids: readonly string[] }[];
   addresses(): (ListenerAddress & { section: string })[];

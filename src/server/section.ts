@@ -22,7 +22,7 @@ import {
   type Timers,
 } from "./module_api.ts";
 import { Offers } from "./offers.ts";
-import { XdbRequests } from "./xdb_client.ts";
+import { type LatencyHistogram, XdbRequests } from "./xdb_client.ts";
 import { describe } from "../util/errors.ts";
 
 /** The packet kinds each section kind receives for the hosts it registers. */
@@ -305,6 +305,11 @@ export class Section {
   /** How many of the section's XDB requests are in flight. */
   get xdbInFlight(): number {
     return this.#xdb.inFlight;
+  }
+
+  /** The section's XDB round trips by latency. */
+  get xdbLatency(): LatencyHistogram {
+    return this.#xdb.latency;
   }
 
   /**

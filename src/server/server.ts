@@ -92,7 +92,14 @@ export class Server {
           hosts: section.hosts,
           handlers: section.handlers(),
           xdbInFlight: section.xdbInFlight,
+          xdbLatency: {
+            counts: [...section.xdbLatency.counts],
+            sumMs: section.xdbLatency.sum,
+            count: section.xdbLatency.count,
+          },
         })),
+      routing: () => this.router.stats(),
+      memory: () => this.#options.adapters.process.memory(),
       tree: () =>
         PACKET_KINDS.flatMap((kind) =>
           this.router.tree.entries(kind).map(([pattern, ids]) => ({ kind, pattern, ids }))

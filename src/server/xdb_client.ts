@@ -25,12 +25,47 @@ interface Pending {
   deadline: number;
   /** The request's attributes, for the timeout's message. */
   attrs: Record<string, string>;
+  /** When it was sent, on the clock (the latency histogram). */
+  sent: number;
+}
+
+/** The upper bounds of the XDB latency histogram's buckets, in ms (a last one, +Inf, is implied). */
+export const XDB_LATENCY_BUCKETS_MS: readonly number[] = [
+  0.5,
+  1,
+  2,
+  5,
+  10,
+  25,
+  50,
+  100,
+  250,
+  1000,
+];
+
+/** Round trips that got a reply, by latency: fixed buckets, so recording one allocates nothing. */
+export class LatencyHistogram {
+  /** Per bucket of `XDB_LATENCY_BUCKETS_MS` then +Inf, how many fell in it (not cumulative). */
+  readonly counts: number[] = new Array(XDB_LATENCY_BUCKETS_MS.length + 1).fill(0);
+  /** The latencies' sum, in ms. */
+  sum = 0;
+  count = 0;
+
+  record(ms: number): void {
+    let i = 0;
+    while (i < XDB_LATENCY_BUCKETS_MS.length && ms > XDB_LATENCY_BUCKETS_MS[i]) i++;
+    this.counts[i]++;
+    this.sum += ms;
+    this.count++;
+  }
 }
 
 /** Requests in flight for one section; `handleReply` is put early on the section's chain. */
 export class XdbRequests implements XdbClient {
   readonly #options: XdbClientOptions;
   readonly #pending = new Map<string, Pending>();
+  /** The round trips answered (a reply or an error reply; timeouts are not latencies). */
+  readonly latency = new LatencyHistogram();
   #counter = 0;
   /**
    * One timer for all requests in flight, due at the earliest deadline: a timer per request
@@ -111,6 +146,7 @@ export class XdbRequests implements XdbClient {
     const pending = id === undefined ? undefined : this.#pending.get(id);
     if (!pending) return false;
     this.#pending.delete(id!);
+    this.latency.record(this.#options.clock.now() - pending.sent);
     if (this.#pending.size === 0) this.#disarm();
     if (element.attrs.type === "error") {
       const reason = element.getChildText("error") ?? "the storage refused the request";
@@ -179,9 +215,10 @@ export class XdbRequests implements XdbClient {
     const id = this.#prefix + (++this.#counter).toString(36);
     const element = new Element("xdb", { ...attrs, from: this.#options.from, id });
     if (child) element.append(child);
-    const deadline = this.#options.clock.now() + (this.#options.timeoutMs ?? 10_000);
+    const sent = this.#options.clock.now();
+    const deadline = sent + (this.#options.timeoutMs ?? 10_000);
     const promise = new Promise<Element>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, deadline, attrs });
+      this.#pending.set(id, { resolve, reject, deadline, attrs, sent });
     });
     this.#arm(deadline);
     this.#options.deliver(element);

@@ -185,3 +185,25 @@ Deno.test("XdbRequests times each request out at its own deadline with one timer
   await third;
   assert.equal(clock.pending, 0);
 });
+
+Deno.test("XdbRequests.latency records each answered round trip on the clock, not timeouts", async () => {
+  const { sent, client, reply, clock } = setup(5_000);
+  const fast = client.get("u@example.org", "a");
+  const slow = client.get("u@example.org", "b");
+  const failed = client.get("u@example.org", "c");
+  const lost = client.get("u@example.org", "d");
+  clock.advance(3);
+  client.handleReply(reply(sent[0], "result"));
+  clock.advance(297);
+  client.handleReply(reply(sent[1], "result"));
+  client.handleReply(reply(sent[2], "error"));
+  await fast;
+  await slow;
+  await assert.rejects(failed, StanzaError);
+  clock.advance(5_000);
+  await assert.rejects(lost, /got no reply/);
+  // Buckets 0.5 1 2 5 10 25 50 100 250 1000 +Inf: 3 ms in "5", 300 ms twice in "1000".
+  assert.deepEqual(client.latency.counts, [0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0]);
+  assert.equal(client.latency.count, 3);
+  assert.equal(client.latency.sum, 603);
+});

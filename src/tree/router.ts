@@ -25,6 +25,20 @@ interface Instance {
   readonly chain: Chain;
   /** Per sender→recipient pair, the last unfinished delivery (only while one is async). */
   readonly tails: Map<string, Promise<ChainOutcome>>;
+  /** Packets delivered to it, by kind in `PACKET_KINDS` order (`kindIndex`), for `/metrics`. */
+  readonly delivered: number[];
+}
+
+/** What the router has counted since it started (read-only, for `/metrics` and the status page). */
+export interface RouterStats {
+  /** Packets delivered, per instance (section id) and kind. */
+  delivered: { id: string; kind: PacketKind; count: number }[];
+  /** Packets nobody took, per stanza error condition (bounced or, where no bounce may go, dropped). */
+  bounces: Record<string, number>;
+  /** Sender→recipient pairs waiting behind an unfinished async delivery, over all instances. */
+  queues: number;
+  /** Deliveries taken into those queues and not finished yet. */
+  queued: number;
 }
 
 export class Router {
@@ -35,6 +49,9 @@ export class Router {
   /** The packet whose chain is running right now, so packets it causes inherit its hops. */
   #current: Packet | undefined;
   #pending = 0;
+  /** Deliveries in the per-pair queues (`#setTail`) not finished yet. */
+  #queued = 0;
+  readonly #bounces: Record<string, number> = {};
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: RouterOptions = {}) {
@@ -54,7 +71,8 @@ export class Router {
     // Every handler call, including those that run after an async handler of the same chain,
     // knows its packet, so what it delivers counts one more hop (ROUTING.md R22).
     const chain = new Chain(this.#callWithin);
-    const instance: Instance = { id, chain, tails: new Map() };
+    const delivered = PACKET_KINDS.map(() => 0);
+    const instance: Instance = { id, chain, tails: new Map(), delivered };
     this.#instances.set(id, instance);
     for (const kind of kinds) this.tree.insert(kind, id, id);
     return instance.chain;
@@ -79,6 +97,19 @@ export class Router {
 
   hasInstance(id: string): boolean {
     return this.#instances.has(id);
+  }
+
+  /** The counters, read when asked: nothing on the delivery path but integer increments. */
+  stats(): RouterStats {
+    const delivered: RouterStats["delivered"] = [];
+    let queues = 0;
+    for (const instance of this.#instances.values()) {
+      queues += instance.tails.size;
+      PACKET_KINDS.forEach((kind, i) => {
+        delivered.push({ id: instance.id, kind, count: instance.delivered[i] });
+      });
+    }
+    return { delivered, bounces: { ...this.#bounces }, queues, queued: this.#queued };
   }
 
   /**
@@ -146,6 +177,7 @@ export class Router {
   #run(id: string, packet: Packet): ChainOutcome | Promise<ChainOutcome> {
     const instance = this.#instances.get(id);
     if (!instance) return "pass";
+    instance.delivered[kindIndex(packet.kind)]++;
     // Keep order per sender→recipient (RFC 6120 §10.1): wait behind an unfinished delivery of
     // the same pair to this instance. Nothing is allocated while every handler answers at once.
     if (instance.tails.size > 0) {
@@ -181,7 +213,9 @@ export class Router {
     promise: Promise<ChainOutcome>,
   ): Promise<ChainOutcome> {
     instance.tails.set(key, promise);
+    this.#queued++;
     promise.then(() => {
+      this.#queued--;
       if (instance.tails.get(key) === promise) instance.tails.delete(key);
     });
     return promise;
@@ -202,6 +236,7 @@ export class Router {
   #unhandled(packet: Packet, condition: StanzaErrorCondition): void {
     const element = packet.element;
     if (packet.kind === "log") return this.#fallbackLog(packet);
+    this.#bounces[condition] = (this.#bounces[condition] ?? 0) + 1;
     if (packet.bounced) {
       return this.#report(packet, `Dropped a bounce nobody took (${condition})`);
     }
@@ -249,6 +284,23 @@ function combine(outcomes: ChainOutcome[]): ChainOutcome {
   if (outcomes.includes("done")) return "done";
   if (outcomes.includes("error")) return "error";
   return outcomes.includes("skip") ? "skip" : "pass";
+}
+
+/**
+ * A kind's place in `PACKET_KINDS`: a switch on interned strings, so counting a delivery is an
+ * array increment rather than a property store keyed by a varying name.
+ */
+function kindIndex(kind: PacketKind): number {
+  switch (kind) {
+    case "normal":
+      return 0;
+    case "xdb":
+      return 1;
+    case "log":
+      return 2;
+    default:
+      return 3;
+  }
 }
 
 function pairKey(packet: Packet): string {

@@ -409,3 +409,35 @@ Deno.test("Router.idle() resolves at once when nothing is pending, else when all
   await router.idle();
   assert.equal(settled, true);
 });
+
+Deno.test("Router.stats() counts deliveries per instance and kind, bounces and queued deliveries", async () => {
+  const { router, instance } = setup();
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  instance("sm", ["a.example"], () => gate.then(() => "done" as const));
+  instance("c2s", ["c.example"]);
+  const count = (id: string, kind: string) =>
+    router.stats().delivered.find((d) => d.id === id && d.kind === kind)?.count;
+  // Two from one sender wait in one pair queue, one from another sender in a second.
+  router.deliver(message("x@c.example", "u@a.example"));
+  router.deliver(message("x@c.example", "u@a.example"));
+  router.deliver(message("y@c.example", "u@a.example"));
+  assert.deepEqual({ ...router.stats(), delivered: [] }, {
+    delivered: [],
+    bounces: {},
+    queues: 2,
+    queued: 3,
+  });
+  release();
+  await router.idle();
+  assert.equal(count("sm", "normal"), 3);
+  assert.equal(count("sm", "xdb"), 0);
+  // Nobody serves b.example: the bounce goes back to the sender's c2s, counted once.
+  router.deliver(message("x@c.example", "u@b.example"));
+  await router.idle();
+  const stats = router.stats();
+  assert.deepEqual(stats.bounces, { "service-unavailable": 1 });
+  assert.equal(count("c2s", "normal"), 1);
+  assert.equal(stats.queues, 0);
+  assert.equal(stats.queued, 0);
+});

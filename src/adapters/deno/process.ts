@@ -148,6 +148,11 @@ export class DenoProcess implements ProcessAdapter {
     return Deno.pid;
   }
 
+  memory(): { rss: number; heapUsed: number } {
+    const { rss, heapUsed } = Deno.memoryUsage();
+    return { rss, heapUsed };
+  }
+
   hostname(): string | undefined {
     try {
       return Deno.hostname();

@@ -125,6 +125,10 @@ class MemoryChildProcess implements ChildProcess {
   }
 }
 
+/** What `MemoryProcess.memory()` reports, in bytes. */
+export const MEMORY_RSS = 50_000_000;
+export const MEMORY_HEAP_USED = 20_000_000;
+
 export class MemoryProcess implements ProcessAdapter {
   readonly programs = new Map<string, MemoryProgram>();
   #nextPid = 1000;
@@ -155,6 +159,11 @@ export class MemoryProcess implements ProcessAdapter {
 
   pid(): number {
     return MEMORY_PID;
+  }
+
+  /** Fixed numbers, so what reads them (`/metrics`) can be tested exactly. */
+  memory(): { rss: number; heapUsed: number } {
+    return { rss: MEMORY_RSS, heapUsed: MEMORY_HEAP_USED };
   }
 
   hostname(): string {

@@ -1,10 +1,12 @@
 /**
  * Prometheus metrics at `/metrics`, in the text exposition format (version 0.0.4): client
  * connections by transport, bound sessions, logins and failures, refused connections, HTTP
- * requests by endpoint, BOSH sessions, XDB requests in flight and the delivery tree's size.
+ * requests by endpoint, BOSH sessions, XDB requests in flight and their latency, the delivery
+ * tree's size, packets routed per kind and section, bounces, the router's queues and memory.
  */
 import type { ServerView } from "../../server/module_api.ts";
 import type { C2sStreams } from "../../server/c2s_streams.ts";
+import { XDB_LATENCY_BUCKETS_MS } from "../../server/xdb_client.ts";
 
 type Labels = Record<string, string>;
 
@@ -12,8 +14,9 @@ type Labels = Record<string, string>;
 interface Family {
   name: string;
   help: string;
-  type: "counter" | "gauge";
-  samples: [Labels, number][];
+  type: "counter" | "gauge" | "histogram";
+  /** Label set, value, and for a histogram the sample's suffix (`_bucket`, `_sum`, `_count`). */
+  samples: [Labels, number, string?][];
 }
 
 function labelText(labels: Labels): string {
@@ -30,8 +33,8 @@ export function exposition(families: Family[]): string {
   let out = "";
   for (const family of families) {
     out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
-    for (const [labels, value] of family.samples) {
-      out += `${family.name}${labelText(labels)} ${value}\n`;
+    for (const [labels, value, suffix = ""] of family.samples) {
+      out += `${family.name}${suffix}${labelText(labels)} ${value}\n`;
     }
   }
   return out;
@@ -64,6 +67,22 @@ export function metricsText(sources: MetricsSources): string {
   const perC2s = (read: (section: C2sStreams) => number): [Labels, number][] =>
     c2s.map((section) => [{ section: section.id }, read(section)]);
   const view = sources.view();
+  const sections = view?.sections() ?? [];
+  const routing = view?.routing();
+  const latency: [Labels, number, string][] = [];
+  for (const { id, xdbLatency } of sections) {
+    let cumulative = 0;
+    xdbLatency.counts.forEach((n, i) => {
+      cumulative += n;
+      const le = i < XDB_LATENCY_BUCKETS_MS.length
+        ? String(XDB_LATENCY_BUCKETS_MS[i] / 1000)
+        : "+Inf";
+      latency.push([{ section: id, le }, cumulative, "_bucket"]);
+    });
+    latency.push([{ section: id }, xdbLatency.sumMs / 1000, "_sum"]);
+    latency.push([{ section: id }, xdbLatency.count, "_count"]);
+  }
+  const memory = view?.memory();
   const treeSizes = new Map<string, number>();
   for (const entry of view?.tree() ?? []) {
     treeSizes.set(entry.kind, (treeSizes.get(entry.kind) ?? 0) + 1);
@@ -139,7 +158,43 @@ export function metricsText(sources: MetricsSources): string {
       name: "jabberd_xdb_requests_in_flight",
       help: "XDB requests waiting for their reply, by section.",
       type: "gauge",
-      samples: (view?.sections() ?? []).map((s) => [{ section: s.id }, s.xdbInFlight]),
+      samples: sections.map((s) => [{ section: s.id }, s.xdbInFlight]),
+    },
+    {
+      name: "jabberd_xdb_latency_seconds",
+      help: "XDB round trips answered, by section and latency.",
+      type: "histogram",
+      samples: latency,
+    },
+    {
+      name: "jabberd_packets_routed_total",
+      help: "Packets the router delivered, by packet kind and receiving section.",
+      type: "counter",
+      samples: (routing?.delivered ?? []).map((d) => [{ kind: d.kind, section: d.id }, d.count]),
+    },
+    {
+      name: "jabberd_bounces_total",
+      help: "Packets nobody took, bounced or dropped, by stanza error condition.",
+      type: "counter",
+      samples: Object.entries(routing?.bounces ?? {}).map(([condition, n]) => [{ condition }, n]),
+    },
+    {
+      name: "jabberd_router_queues",
+      help: "Sender-recipient pairs waiting behind an unfinished delivery.",
+      type: "gauge",
+      samples: routing ? [[{}, routing.queues]] : [],
+    },
+    {
+      name: "jabberd_router_queued_packets",
+      help: "Deliveries in those queues not finished yet.",
+      type: "gauge",
+      samples: routing ? [[{}, routing.queued]] : [],
+    },
+    {
+      name: "jabberd_memory_bytes",
+      help: "Process memory: resident set (rss) and JavaScript heap in use (heap).",
+      type: "gauge",
+      samples: memory ? [[{ kind: "rss" }, memory.rss], [{ kind: "heap" }, memory.heapUsed]] : [],
     },
     {
       name: "jabberd_tree_hosts",

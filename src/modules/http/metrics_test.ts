@@ -3,6 +3,8 @@ import { testServer } from "../../server/_testing.ts";
 import { addUser } from "../c2s/_testing.ts";
 import { boshLogin, httpServerConfig, httpUrl, wsLogin } from "./_testing.ts";
 import { exposition } from "./metrics.ts";
+import { MEMORY_HEAP_USED, MEMORY_RSS } from "../../adapters/memory/process.ts";
+import { xml } from "../../xml/element.ts";
 
 /** Parses the text exposition format strictly enough to catch a malformed line. */
 function parse(text: string): Map<string, number> {
@@ -22,7 +24,11 @@ function parse(text: string): Map<string, number> {
       /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN|[+-]Inf)$/
         .exec(line);
     assert.ok(sample, `not a sample line: ${line}`);
-    assert.ok(types.has(sample[1]), `no TYPE before ${sample[1]}`);
+    // A histogram's samples are its name with `_bucket` (labelled `le`), `_sum` or `_count`.
+    const histogram = /^(.+)_(bucket|sum|count)$/.exec(sample[1]);
+    if (histogram && types.get(histogram[1]) === "histogram") {
+      if (histogram[2] === "bucket") assert.match(sample[2] ?? "", /[{,]le="/);
+    } else assert.ok(types.has(sample[1]), `no TYPE before ${sample[1]}`);
     samples.set(sample[1] + (sample[2] ?? ""), Number(sample[3]));
   }
   return samples;
@@ -56,6 +62,37 @@ Deno.test("/metrics counts connections by transport, logins and failures in the 
   assert.equal(samples.get("jabberd_bosh_sessions"), 1);
   assert.equal(samples.get("jabberd_websocket_opened_total"), 2);
   assert.ok((samples.get('jabberd_tree_hosts{kind="normal"}') ?? 0) >= 1);
+  // The router's counters: the logins' packets reached the session manager and c2s.
+  assert.ok(
+    (samples.get('jabberd_packets_routed_total{kind="normal",section="sessions"}') ?? 0) > 0,
+  );
+  assert.ok((samples.get('jabberd_packets_routed_total{kind="xdb",section="xdb"}') ?? 0) > 0);
+  assert.equal(samples.get('jabberd_packets_routed_total{kind="route",section="http"}'), 0);
+  assert.equal(samples.get("jabberd_router_queues"), 0);
+  assert.equal(samples.get("jabberd_router_queued_packets"), 0);
+  // The session manager's XDB round trips: cumulative buckets ending in +Inf = _count.
+  const count = samples.get('jabberd_xdb_latency_seconds_count{section="sessions"}') ?? 0;
+  assert.ok(count > 0);
+  assert.equal(
+    samples.get('jabberd_xdb_latency_seconds_bucket{section="sessions",le="+Inf"}'),
+    count,
+  );
+  assert.equal(
+    samples.get('jabberd_xdb_latency_seconds_bucket{section="sessions",le="0.0005"}'),
+    count,
+  );
+  assert.equal(samples.get('jabberd_xdb_latency_seconds_sum{section="sessions"}'), 0);
+  assert.equal(samples.get('jabberd_memory_bytes{kind="rss"}'), MEMORY_RSS);
+  assert.equal(samples.get('jabberd_memory_bytes{kind="heap"}'), MEMORY_HEAP_USED);
+});
+
+Deno.test("/metrics counts bounces by condition", async () => {
+  await using world = await testServer(httpServerConfig());
+  world.router.deliver(xml("message", { from: "a@localhost/x", to: "b@nowhere.example" }));
+  await world.router.idle();
+  const response = await world.memory.http.fetch(`${httpUrl(world)}/metrics`);
+  const samples = parse(await response.text());
+  assert.equal(samples.get('jabberd_bounces_total{condition="service-unavailable"}'), 1);
 });
 
 Deno.test("/metrics refuses an address outside the admin ranges", async () => {

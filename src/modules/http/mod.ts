@@ -59,8 +59,8 @@ export const httpModule: ModuleDefinition = {
       : undefined;
     const allow = config.admin?.allow ?? LOOPBACK;
     const history = new History();
-    history.take(startedAt, c2sAll());
-    api.timer.setInterval(() => history.take(api.timer.now(), c2sAll()), SAMPLE_MS);
+    history.take(startedAt, c2sAll(), view());
+    api.timer.setInterval(() => history.take(api.timer.now(), c2sAll(), view()), SAMPLE_MS);
     const app = httpApp({
       statusPage: (links) =>
         statusPage({
@@ -69,7 +69,7 @@ export const httpModule: ModuleDefinition = {
           uptimeSeconds: Math.round((api.timer.now() - startedAt) / 1000),
           view: view(),
           c2s: c2sAll(),
-          history: history.withNow(api.timer.now(), c2sAll()),
+          history: history.withNow(api.timer.now(), c2sAll(), view()),
           links,
         }),
       count: (endpoint) => void (requests[endpoint] = (requests[endpoint] ?? 0) + 1),

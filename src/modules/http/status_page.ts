@@ -1,12 +1,14 @@
 /**
  * The status page at `/`, for people: the delivery tree drawn as a graph (kinds → host patterns
- * → section instances → their handlers), the sessions online, and charts of the last hour
- * (sessions, connections, logins). Server-side HTML and SVG that reloads itself every 10 s: no
- * script in the page at all, so nothing to pin or to trust.
+ * → section instances → their handlers, with each section's packet rate on its edges), the
+ * sessions online, and charts of the last hour (sessions, connections, logins, packets routed,
+ * XDB latency). Server-side HTML and SVG that reloads itself every 10 s: no script in the page
+ * at all, so nothing to pin or to trust.
  */
 import { escapeAttr, escapeText } from "../../xml/element.ts";
 import type { ServerView } from "../../server/module_api.ts";
 import type { C2sStreams } from "../../server/c2s_streams.ts";
+import { XDB_LATENCY_BUCKETS_MS } from "../../server/xdb_client.ts";
 
 /** One sample of the counters, taken every `SAMPLE_MS`. */
 export interface Sample {
@@ -15,6 +17,11 @@ export interface Sample {
   connections: number;
   logins: number;
   failures: number;
+  /** Packets the router delivered so far, in all and per section id. */
+  routed: number;
+  routedTo: Record<string, number>;
+  /** XDB round trips so far over all sections, per latency bucket (not cumulative). */
+  xdbLatency: number[];
 }
 
 export const SAMPLE_MS = 10_000;
@@ -25,17 +32,17 @@ export const SAMPLES_KEPT = 360;
 export class History {
   readonly samples: Sample[] = [];
 
-  take(t: number, c2s: readonly C2sStreams[]): void {
-    this.samples.push(History.sample(t, c2s));
+  take(t: number, c2s: readonly C2sStreams[], view?: ServerView): void {
+    this.samples.push(History.sample(t, c2s, view));
     if (this.samples.length > SAMPLES_KEPT) this.samples.shift();
   }
 
   /** The samples with one for now at the end, as the page draws them. */
-  withNow(t: number, c2s: readonly C2sStreams[]): Sample[] {
-    return [...this.samples, History.sample(t, c2s)];
+  withNow(t: number, c2s: readonly C2sStreams[], view?: ServerView): Sample[] {
+    return [...this.samples, History.sample(t, c2s, view)];
   }
 
-  static sample(t: number, c2s: readonly C2sStreams[]): Sample {
+  static sample(t: number, c2s: readonly C2sStreams[], view?: ServerView): Sample {
     let sessions = 0, connections = 0, logins = 0, failures = 0;
     for (const section of c2s) {
       const streams = section.streams();
@@ -44,11 +51,51 @@ export class History {
       logins += section.counters.logins;
       failures += section.counters.loginFailures;
     }
-    return { t, sessions, connections, logins, failures };
+    let routed = 0;
+    const routedTo: Record<string, number> = {};
+    for (const { id, count } of view?.routing().delivered ?? []) {
+      routed += count;
+      routedTo[id] = (routedTo[id] ?? 0) + count;
+    }
+    const xdbLatency = new Array(XDB_LATENCY_BUCKETS_MS.length + 1).fill(0);
+    for (const section of view?.sections() ?? []) {
+      section.xdbLatency.counts.forEach((n, i) => xdbLatency[i] += n);
+    }
+    return { t, sessions, connections, logins, failures, routed, routedTo, xdbLatency };
   }
 }
 
 const e = escapeText;
+
+/** Per minute, what grew between two samples (0 for the first one). */
+export function ratePerMinute(
+  read: (s: Sample) => number,
+): (s: Sample, previous?: Sample) => number {
+  return (s, previous) =>
+    previous ? Math.max(0, read(s) - read(previous)) * (60_000 / Math.max(1, s.t - previous.t)) : 0;
+}
+
+/**
+ * The `q` quantile, in ms, of the XDB round trips answered between two samples, interpolated
+ * within its bucket as Prometheus's `histogram_quantile` does (0 when there were none; the last
+ * finite bound when it falls in +Inf).
+ */
+export function latencyQuantile(q: number, s: Sample, previous?: Sample): number {
+  const counts = s.xdbLatency.map((n, i) => n - (previous?.xdbLatency[i] ?? 0));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (below + counts[i] >= rank && counts[i] > 0) {
+      if (i === XDB_LATENCY_BUCKETS_MS.length) return XDB_LATENCY_BUCKETS_MS[i - 1];
+      const lower = i === 0 ? 0 : XDB_LATENCY_BUCKETS_MS[i - 1];
+      return lower + (XDB_LATENCY_BUCKETS_MS[i] - lower) * ((rank - below) / counts[i]);
+    }
+    below += counts[i];
+  }
+  return XDB_LATENCY_BUCKETS_MS.at(-1)!;
+}
 
 /** A number as a chart label: at most one decimal. */
 const short = (value: number) => String(Math.round(value * 10) / 10);
@@ -93,8 +140,11 @@ interface Node {
   column: number;
 }
 
-/** The delivery tree as a layered SVG graph: kinds → host patterns → sections → handlers. */
-export function treeGraph(view: ServerView): string {
+/**
+ * The delivery tree as a layered SVG graph: kinds → host patterns → sections → handlers, each
+ * edge into a section labelled with its packets per minute when `rates` has them.
+ */
+export function treeGraph(view: ServerView, rates?: ReadonlyMap<string, number>): string {
   const nodes = new Map<string, Node>();
   const edges: [string, string][] = [];
   const node = (id: string, label: string, column: number) => {
@@ -138,9 +188,15 @@ export function treeGraph(view: ServerView): string {
   }
   const lines = edges.map(([from, to]) => {
     const a = place.get(from)!, b = place.get(to)!;
-    return `<line x1="${a.x + columnWidth - 30}" y1="${a.y}" x2="${
-      b.x - 4
-    }" y2="${b.y}" stroke="#bbb"/>`;
+    const x1 = a.x + columnWidth - 30, x2 = b.x - 4;
+    const line = `<line x1="${x1}" y1="${a.y}" x2="${x2}" y2="${b.y}" stroke="#bbb"/>`;
+    const rate = to.startsWith("s:") ? rates?.get(to.slice(2)) : undefined;
+    if (rate === undefined) return line;
+    // The rate sits on the edge, near the section it flows into.
+    const x = x1 + (x2 - x1) * 0.7, y = a.y + (b.y - a.y) * 0.7 - 2;
+    return line + `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="10" class="rate" ` +
+      `data-section="${escapeAttr(to.slice(2))}">` +
+      `${short(rate)}/min</text>`;
   }).join("");
   const labels = [...nodes.values()].map((n) => {
     const { x, y } = place.get(n.id)!;
@@ -173,14 +229,20 @@ export function statusPage(data: StatusPageData): string {
     `<td>${new Date(s.since).toISOString()}</td></tr>`
   ).join("");
   const sections = data.view?.sections() ?? [];
-  const perMinute = (read: (s: Sample) => number) => (s: Sample, previous?: Sample) =>
-    previous ? Math.max(0, read(s) - read(previous)) * (60_000 / Math.max(1, s.t - previous.t)) : 0;
+  // Each section's packets per minute over the last sample, for the tree's edges.
+  // (The page's own sample can fall on a timer's: then the one before that counts.)
+  const last = data.history.at(-1);
+  const previous = data.history.findLast((s) => s.t < (last?.t ?? 0));
+  const rates = new Map<string, number>();
+  for (const { id } of sections) {
+    if (last) rates.set(id, ratePerMinute((s) => s.routedTo[id] ?? 0)(last, previous));
+  }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<meta http-equiv="refresh" content="10"><title>${e(data.name)}: status</title>` +
     `<style>body{font:14px system-ui,sans-serif;margin:1.5em;max-width:1000px}` +
     `table{border-collapse:collapse}td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}` +
     `figure{display:inline-block;margin:0 1em 1em 0}.c0{font-weight:bold}.c2{fill:#036}` +
-    `.c3{fill:#555}</style></head><body>` +
+    `.c3{fill:#555}.rate{fill:#a50}</style></head><body>` +
     `<h1>${e(data.name)} ${e(data.version)}</h1>` +
     `<p id="summary"><b id="sessions">${sessions.length}</b> session(s) online, ` +
     `<b id="connections">${streams.length}</b> client connection(s) (${
@@ -195,11 +257,18 @@ export function statusPage(data: StatusPageData): string {
       { name: "connections", color: "#c60", value: (s) => s.connections },
     ]) +
     chart("Logins per minute", data.history, [
-      { name: "logins", color: "#090", value: perMinute((s) => s.logins) },
-      { name: "failures", color: "#c00", value: perMinute((s) => s.failures) },
+      { name: "logins", color: "#090", value: ratePerMinute((s) => s.logins) },
+      { name: "failures", color: "#c00", value: ratePerMinute((s) => s.failures) },
+    ]) +
+    chart("Packets routed per minute", data.history, [
+      { name: "packets", color: "#639", value: ratePerMinute((s) => s.routed) },
+    ]) +
+    chart("XDB latency (ms)", data.history, [
+      { name: "p50", color: "#06c", value: (s, p) => latencyQuantile(0.5, s, p) },
+      { name: "p99", color: "#c00", value: (s, p) => latencyQuantile(0.99, s, p) },
     ]) +
     `<h2>Delivery tree</h2>` +
-    (data.view ? treeGraph(data.view) : "<p>Not available</p>") +
+    (data.view ? treeGraph(data.view, rates) : "<p>Not available</p>") +
     `<h2>Sessions</h2>` +
     (rows
       ? `<table><tr><th>JID</th><th>transport</th><th>from</th><th>since</th></tr>${rows}</table>`

@@ -3,7 +3,8 @@ import { testServer } from "../../server/_testing.ts";
 import { parseFragment } from "../../xml/stream_parser.ts";
 import { addUser } from "../c2s/_testing.ts";
 import { httpServerConfig, httpUrl, wsLogin } from "./_testing.ts";
-import { chart, History, SAMPLE_MS } from "./status_page.ts";
+import { xml } from "../../xml/element.ts";
+import { chart, History, latencyQuantile, type Sample, SAMPLE_MS } from "./status_page.ts";
 
 Deno.test("the status page draws the tree, counts sessions and charts the last hour, without script", async () => {
   await using world = await testServer(httpServerConfig());
@@ -70,4 +71,55 @@ Deno.test("History keeps one hour of samples and chart() plots them", () => {
       .getChild("polyline")!.attrs.points.split(" ").length,
     360,
   );
+});
+
+Deno.test("the status page puts packet rates on the tree's edges and charts packets and XDB latency", async () => {
+  await using world = await testServer(httpServerConfig());
+  await addUser(world, "alice");
+  await wsLogin(world, "alice", "web");
+  world.memory.clock.advance(3 * SAMPLE_MS);
+  // Messages to the server's domain (and what they cause) in the last 5 s, 12 times a minute.
+  const toSessions = () =>
+    world.router.stats().delivered.filter((d) => d.id === "sessions")
+      .reduce((sum, d) => sum + d.count, 0);
+  const before = toSessions();
+  for (let i = 0; i < 6; i++) {
+    world.router.deliver(xml("message", { to: "localhost", from: "alice@localhost/web" }));
+  }
+  await world.router.idle();
+  world.memory.clock.advance(SAMPLE_MS / 2);
+  const page = await (await world.memory.http.fetch(`${httpUrl(world)}/`)).text();
+  const rate = (section: string) =>
+    new RegExp(`data-section="${section}">([0-9.]+)/min</text>`).exec(page)?.[1];
+  const delivered = toSessions() - before;
+  assert.ok(delivered >= 6);
+  assert.equal(rate("sessions"), String(delivered * 12));
+  assert.ok(rate("xdb") !== undefined, "the edge into the xdb section has its rate");
+  assert.match(page, /Packets routed per minute/);
+  assert.match(page, /■<\/span> packets: [1-9]/);
+  // The logins' XDB round trips fell in an earlier sample: none in the last one.
+  assert.match(page, /aria-label="XDB latency \(ms\)"/);
+  assert.match(page, /■<\/span> p99: 0</);
+});
+
+Deno.test("latencyQuantile() reads p50 and p99 from the buckets between two samples", () => {
+  const sample = (t: number, xdbLatency: number[]): Sample => ({
+    t,
+    sessions: 0,
+    connections: 0,
+    logins: 0,
+    failures: 0,
+    routed: 0,
+    routedTo: {},
+    xdbLatency,
+  });
+  //                       0.5 1  2  5  10 25 50 100 250 1000 +Inf
+  const before = sample(0, [5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const after = sample(SAMPLE_MS, [5, 0, 0, 90, 0, 0, 0, 0, 9, 0, 1]);
+  // 100 new round trips: the 50th lies in (2, 5] ms, the 99th in (100, 250], the last in +Inf.
+  assert.equal(latencyQuantile(0.5, after, before), 2 + 3 * (50 / 90));
+  assert.equal(latencyQuantile(0.99, after, before), 100 + 150 * ((99 - 90) / 9));
+  assert.equal(latencyQuantile(1, after, before), 1000);
+  assert.equal(latencyQuantile(0.5, before, before), 0);
+  assert.equal(latencyQuantile(0.5, before), 0.25);
 });
