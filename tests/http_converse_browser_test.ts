@@ -10,24 +10,10 @@ import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { addUser, login } from "../src/modules/c2s/_testing.ts";
 import { ADMIN_TOKEN, httpServerConfig, httpUrl } from "../src/modules/http/_testing.ts";
 import { testServer } from "../src/server/_testing.ts";
-import { needs, type Peer } from "./interop/peers.ts";
+import { chromium, needs } from "./interop/peers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CONVERSE = `${ROOT}node_modules/converse.js/dist/`;
-
-async function chromium(): Promise<Peer> {
-  try {
-    const { success } = await new Deno.Command("chromium", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (success) return { name: "chromium", missing: undefined };
-  } catch {
-    // Not installed.
-  }
-  return { name: "chromium", missing: "chromium (Debian package chromium)" };
-}
 
 /** Makes sure the npm package is in node_modules (it is an asset, never imported). */
 async function installConverse(): Promise<void> {

@@ -8,21 +8,7 @@ import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { addUser, login } from "../src/modules/c2s/_testing.ts";
 import { ADMIN_TOKEN, httpServerConfig, httpUrl } from "../src/modules/http/_testing.ts";
 import { testServer } from "../src/server/_testing.ts";
-import { needs, type Peer } from "./interop/peers.ts";
-
-async function chromium(): Promise<Peer> {
-  try {
-    const { success } = await new Deno.Command("chromium", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (success) return { name: "chromium", missing: undefined };
-  } catch {
-    // Not installed.
-  }
-  return { name: "chromium", missing: "chromium (Debian package chromium)" };
-}
+import { chromium, needs } from "./interop/peers.ts";
 
 /** Runs headless Chromium on `url` with `args`; its standard output (bounded to 60 s). */
 async function headless(url: string, args: string[]): Promise<string> {

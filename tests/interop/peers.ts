@@ -49,6 +49,12 @@ export async function profanity(): Promise<Peer> {
   };
 }
 
+/** Headless Chromium for the browser tests (Debian package chromium). */
+export async function chromium(): Promise<Peer> {
+  const ok = await works("chromium", ["--version"]);
+  return { name: "chromium", missing: ok ? undefined : "chromium (Debian package chromium)" };
+}
+
 /**
  * Options for `Deno.test` that skip (outside CI, printing why) or fail (in CI) when `peer`
  * is missing.
