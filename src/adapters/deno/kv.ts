@@ -17,7 +17,7 @@ import type {
 } from "../types.ts";
 
 /** A Deno.Kv seen through the KvStore interface. */
-class DenoKvStore implements KvStore {
+export class DenoKvStore implements KvStore {
   #kv: Deno.Kv;
 
   constructor(kv: Deno.Kv) {

@@ -104,6 +104,9 @@ const C2S = options({
     address: string("::"),
     tls: oneOf(["starttls", "direct"], "starttls"),
   })),
+  // `<tcp enabled="false"/>`: no TCP listener at all, clients come over WebSocket or BOSH only
+  // (the Deno Deploy variant, deploy/).
+  tcp: options({ enabled: boolean(true) }),
   certificate: list(options({
     host: value(normalizeDomain, ""),
     cert: string().required("a cert file attribute (PEM)"),
@@ -136,6 +139,9 @@ type Report = (at: Element, message: string) => void;
 export function parseC2sConfig(element: Element, report: Report): C2sConfig {
   const context = { problem: report, warning: () => {} };
   const config = toC2sConfig(C2S.validate(element, context));
+  if (config.listens.length === 0 && element.getChild("listen")) {
+    report(element, 'A <listen> contradicts <tcp enabled="false">: remove one of them');
+  }
   const seen = new Set<string>();
   for (const listen of config.listens) {
     const key = `${listen.address}:${listen.port}`;
@@ -154,7 +160,9 @@ function toC2sConfig(values: Values<typeof C2S>): C2sConfig {
   const limits = values.limits;
   return {
     domains: values.domain,
-    listens: values.listen.length > 0
+    listens: !values.tcp.enabled
+      ? []
+      : values.listen.length > 0
       ? values.listen
       : [{ port: 5222, address: "::", tls: "starttls" }],
     certificates: values.certificate,

@@ -66,3 +66,17 @@ Deno.test("parseC2sConfig() reports a domain or address listed twice, and a miss
     "<c2s> needs at least one <domain> naming a host clients may log in to",
   ]);
 });
+
+Deno.test('parseC2sConfig() opens no TCP listener with <tcp enabled="false"/> and refuses a <listen> beside it', () => {
+  const element = xml(
+    "c2s",
+    { xmlns: "jabberd:config:c2s" },
+    xml("domain", {}, "example.org"),
+    xml("tcp", { enabled: "false" }),
+  );
+  assert.deepEqual(readC2sConfig(element).listens, []);
+  assert.deepEqual(problems(xml("tcp", { enabled: "false" })), []);
+  assert.deepEqual(problems(xml("tcp", { enabled: "false" }), xml("listen", { port: "5222" })), [
+    '<c2s> A <listen> contradicts <tcp enabled="false">: remove one of them',
+  ]);
+});
