@@ -345,3 +345,53 @@ Deno.test("jabberd status, reload and stop find the server through its pidfile; 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("jabberd killed with SIGKILL right after answering keeps every message it acknowledged, in order", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/jabberd.xml`, wholeServerConfig());
+  const storage = await openStorage(`${dir}/jabberd.xml`, { ...denoAdapters(), stderr: () => {} });
+  for (const user of ["alice", "bob"]) {
+    await createAccount(storage!.xdb, `${user}@localhost`, "secret", { iterations: 4096 });
+  }
+  await storage!.stop();
+  const clients: Awaited<ReturnType<typeof rawClient>>[] = [];
+  let server = new JabberdProcess(["-c", "jabberd.xml"], dir);
+  try {
+    await server.waitFor(/started/);
+    const portOf = (stderr: string) =>
+      Number(/c2s: listening on 127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
+    const alice = await rawClient(portOf(server.stderr), "alice", "home");
+    clients.push(alice);
+    // Bob is offline: twenty chats to his bare JID, then a ping to the same address. Its answer
+    // comes only once everything before it is stored (ROUTING.md R34), so nothing may be lost
+    // when the process dies at once.
+    for (let n = 0; n < 20; n++) {
+      await alice.send(
+        `<message to='bob@localhost' type='chat' id='m${n}'><body>msg ${n}</body></message>`,
+      );
+    }
+    await alice.send(
+      `<iq to='bob@localhost' type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>`,
+    );
+    await alice.next(/<iq[^>]*id='ping'[^>]*type='result'|<iq[^>]*type='result'[^>]*id='ping'/);
+    assert.equal(await server.stop("SIGKILL"), 137);
+
+    server = new JabberdProcess(["-c", "jabberd.xml"], dir);
+    await server.waitFor(/started/);
+    const bob = await rawClient(portOf(server.stderr), "bob", "work");
+    clients.push(bob);
+    await bob.next(/msg 19<\/body>/);
+    const bodies = [...bob.text.matchAll(/<body>(msg \d+)<\/body>/g)].map((m) => m[1]);
+    assert.deepEqual(bodies, Array.from({ length: 20 }, (_, n) => `msg ${n}`));
+  } finally {
+    for (const client of clients) {
+      try {
+        client.close();
+      } catch {
+        // Closed by the server already.
+      }
+    }
+    await server.kill();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
