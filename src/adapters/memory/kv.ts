@@ -13,16 +13,15 @@ import type {
   KvListSelector,
   KvStore,
 } from "../types.ts";
-import { bytesToBinaryString, copyKey, encodeKey } from "./kv_key.ts";
-
-// Deno KV's limits, with its error messages.
-const MAX_WRITE_KEY_BYTES = 2048;
-const MAX_READ_KEY_BYTES = 2049;
-const MAX_VALUE_BYTES = 65536;
-const MAX_MUTATIONS = 1000;
-const MAX_CHECKS = 100;
-const MAX_TOTAL_MUTATION_BYTES = 819200;
-const MAX_GET_MANY = 10;
+import {
+  checkAtomic,
+  checkGetMany,
+  checkReadKey,
+  checkTotal,
+  checkValue,
+  checkWriteKey,
+} from "../kv_limits.ts";
+import { bytesToBinaryString, copyKey, encodeKey } from "../kv_key.ts";
 
 export interface Row {
   /** The encoded key as a binary string: the sort key. */
@@ -67,9 +66,7 @@ export class MemoryKvStore implements KvStore {
   getMany<T = unknown>(keys: KvKey[]): Promise<KvEntry<T>[]> {
     return Promise.resolve().then(() => {
       this.#assertOpen();
-      if (keys.length > MAX_GET_MANY) {
-        throw new TypeError(`Too many ranges (max ${MAX_GET_MANY})`);
-      }
+      checkGetMany(keys.length);
       return keys.map((key) => this.#read<T>(key));
     });
   }
@@ -183,10 +180,7 @@ export class MemoryKvStore implements KvStore {
     mutations: Mutation[],
   ): { ok: boolean; versionstamp?: string } {
     this.#assertOpen();
-    if (mutations.length > MAX_MUTATIONS) {
-      throw new TypeError(`Too many mutations (max ${MAX_MUTATIONS})`);
-    }
-    if (checks.length > MAX_CHECKS) throw new TypeError(`Too many checks (max ${MAX_CHECKS})`);
+    checkAtomic(mutations.length, checks.length);
     let total = 0;
     const checkIds = checks.map((check) => {
       if (check.versionstamp !== null && !/^[0-9a-f]{20}$/.test(check.versionstamp)) {
@@ -199,21 +193,15 @@ export class MemoryKvStore implements KvStore {
     const writes = mutations.map((mutation) => {
       if (mutation.key.length === 0) throw new TypeError("key cannot be empty");
       const id = bytesToBinaryString(encodeKey(mutation.key));
-      if (id.length > MAX_WRITE_KEY_BYTES) {
-        throw new TypeError(`Key too large for write (max ${MAX_WRITE_KEY_BYTES} bytes)`);
-      }
+      checkWriteKey(id.length);
       total += id.length;
       if (mutation.type === "set") {
-        if (mutation.size > MAX_VALUE_BYTES) {
-          throw new TypeError(`Value too large (max ${MAX_VALUE_BYTES} bytes)`);
-        }
+        checkValue(mutation.size);
         total += mutation.size;
       }
       return { id, mutation };
     });
-    if (total > MAX_TOTAL_MUTATION_BYTES) {
-      throw new TypeError(`Total mutation size too large (max ${MAX_TOTAL_MUTATION_BYTES} bytes)`);
-    }
+    checkTotal(total);
     for (let i = 0; i < checks.length; i++) {
       const row = this.#data.rows[this.#find(checkIds[i])];
       const current = row?.id === checkIds[i] ? row.versionstamp : null;
@@ -279,9 +267,7 @@ class MemoryKvAtomic implements KvAtomic {
 
 function readId(key: KvKey): string {
   const id = bytesToBinaryString(encodeKey(key));
-  if (id.length > MAX_READ_KEY_BYTES) {
-    throw new TypeError(`Key too large for read (max ${MAX_READ_KEY_BYTES} bytes)`);
-  }
+  checkReadKey(id.length);
   return id;
 }
 

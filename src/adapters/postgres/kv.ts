@@ -3,7 +3,7 @@
  * several jabberd nodes can share XDB (docs/adapters.md, README "Storage on PostgreSQL").
  *
  * One table holds the key space: `key` is the key in Deno KV's own byte encoding (the tuple layer
- * of `../memory/kv_key.ts`), whose byte order is Deno KV's key order, so `list()` is a range scan
+ * of `../kv_key.ts`), whose byte order is Deno KV's key order, so `list()` is a range scan
  * on the primary key (PostgreSQL compares `bytea` byte by byte); `value` is the V8 serialization
  * Deno KV stores, so every structured-cloneable value comes back as it went in; `versionstamp`
  * comes from one sequence, taken once per commit. `atomic()` is one SERIALIZABLE transaction that
@@ -19,7 +19,15 @@
 import postgres from "postgres";
 import { deserialize, serialize } from "node:v8";
 import type { KvAtomic, KvEntry, KvKey, KvListOptions, KvListSelector, KvStore } from "../types.ts";
-import { copyKey, decodeKey, encodeKey } from "../memory/kv_key.ts";
+import {
+  checkAtomic,
+  checkGetMany,
+  checkReadKey,
+  checkTotal,
+  checkValue,
+  checkWriteKey,
+} from "../kv_limits.ts";
+import { copyKey, decodeKey, encodeKey } from "../kv_key.ts";
 
 /**
  * The schema, one migration per version, each a list of statements run in one transaction with
@@ -34,15 +42,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
 
 /** The advisory lock held while migrating ("jabb" in ASCII): one node migrates at a time. */
 const MIGRATION_LOCK = 0x6a616262;
-
-// Deno KV's limits, with its error messages (docs/runtime-notes.md "Deno KV").
-const MAX_WRITE_KEY_BYTES = 2048;
-const MAX_READ_KEY_BYTES = 2049;
-const MAX_VALUE_BYTES = 65536;
-const MAX_MUTATIONS = 1000;
-const MAX_CHECKS = 100;
-const MAX_TOTAL_MUTATION_BYTES = 819200;
-const MAX_GET_MANY = 10;
 
 /** Rows read per query while listing: each batch is its own snapshot, as with Deno KV. */
 const LIST_BATCH = 500;
@@ -128,7 +127,7 @@ export class PostgresKvStore implements KvStore {
 
   async getMany<T = unknown>(keys: KvKey[]): Promise<KvEntry<T>[]> {
     this.#assertOpen();
-    if (keys.length > MAX_GET_MANY) throw new TypeError(`Too many ranges (max ${MAX_GET_MANY})`);
+    checkGetMany(keys.length);
     if (keys.length === 0) return [];
     const ids = keys.map(readId);
     const rows = await this.#sql`
@@ -191,10 +190,7 @@ export class PostgresKvStore implements KvStore {
     mutations: Mutation[],
   ): Promise<{ ok: boolean }> {
     this.#assertOpen();
-    if (mutations.length > MAX_MUTATIONS) {
-      throw new TypeError(`Too many mutations (max ${MAX_MUTATIONS})`);
-    }
-    if (checks.length > MAX_CHECKS) throw new TypeError(`Too many checks (max ${MAX_CHECKS})`);
+    checkAtomic(mutations.length, checks.length);
     let total = 0;
     const expected = new Map<string, string | null>();
     for (const check of checks) {
@@ -210,18 +206,12 @@ export class PostgresKvStore implements KvStore {
     for (const mutation of mutations) {
       if (mutation.key.length === 0) throw new TypeError("key cannot be empty");
       const id = encodeKey(mutation.key);
-      if (id.length > MAX_WRITE_KEY_BYTES) {
-        throw new TypeError(`Key too large for write (max ${MAX_WRITE_KEY_BYTES} bytes)`);
-      }
-      if (mutation.size > MAX_VALUE_BYTES) {
-        throw new TypeError(`Value too large (max ${MAX_VALUE_BYTES} bytes)`);
-      }
+      checkWriteKey(id.length);
+      checkValue(mutation.size);
       total += id.length + mutation.size;
       last.set(hex(id), { id, value: mutation.value });
     }
-    if (total > MAX_TOTAL_MUTATION_BYTES) {
-      throw new TypeError(`Total mutation size too large (max ${MAX_TOTAL_MUTATION_BYTES} bytes)`);
-    }
+    checkTotal(total);
     const writes = [...last.values()];
     const sets = writes.filter((write) => write.value !== undefined);
     const deletes = writes.filter((write) => write.value === undefined).map((write) => write.id);
@@ -342,9 +332,7 @@ function listRange(
 
 function readId(key: KvKey): Uint8Array {
   const id = encodeKey(key);
-  if (id.length > MAX_READ_KEY_BYTES) {
-    throw new TypeError(`Key too large for read (max ${MAX_READ_KEY_BYTES} bytes)`);
-  }
+  checkReadKey(id.length);
   return id;
 }
 

@@ -5,7 +5,7 @@
  * (`src/adapters/postgres/`) keeps these bytes as its primary key and decodes them back.
  */
 
-import type { KvKey } from "../types.ts";
+import type { KvKey } from "./types.ts";
 
 const BYTES = 0x01;
 const STRING = 0x02;
