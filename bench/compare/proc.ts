@@ -50,3 +50,32 @@ export async function settle(pid: number, limitMs = 10_000): Promise<void> {
     if (meter.read().percent < 5) return;
   }
 }
+
+/**
+ * Starts `command` with its standard output and error appended to `logFile`, so pipes never fill
+ * up; `copied` settles once both are copied and the file is closed (a throwaway peer server).
+ */
+export function spawnLogged(
+  command: string,
+  args: string[],
+  logFile: string,
+  env: Record<string, string> = {},
+): { child: Deno.ChildProcess; copied: Promise<unknown> } {
+  const file = Deno.openSync(logFile, { write: true, create: true, append: true });
+  const child = new Deno.Command(command, {
+    args,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const copy = async (stream: ReadableStream<Uint8Array>) => {
+    try {
+      for await (const chunk of stream) file.writeSync(chunk);
+    } catch {
+      // Closed.
+    }
+  };
+  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => file.close());
+  return { child, copied };
+}

@@ -5,6 +5,7 @@
  * process started is recorded by PID and killed by `killAll()`, even after a failure.
  */
 import { type Account, writeProsodyAccounts, xep0227 } from "./accounts.ts";
+import { spawnLogged } from "./proc.ts";
 
 export const SERVER_CORE = "1";
 export const DOMAIN = "localhost";
@@ -71,23 +72,7 @@ export async function killAll(): Promise<void> {
 }
 
 function spawn(command: string, args: string[], logFile: string, env: Record<string, string> = {}) {
-  const file = Deno.openSync(logFile, { write: true, create: true, append: true });
-  const child = new Deno.Command(command, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Copy output to the log file so that pipes never fill up.
-  const copy = async (stream: ReadableStream<Uint8Array>) => {
-    try {
-      for await (const chunk of stream) file.writeSync(chunk);
-    } catch {
-      // Closed.
-    }
-  };
-  Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => file.close());
+  const { child } = spawnLogged(command, args, logFile, env);
   children.set(child.pid, child);
   child.status.finally(() => children.delete(child.pid));
   return child;

@@ -13,6 +13,7 @@ import { denoAdapters } from "../../src/adapters/deno/mod.ts";
 import { testServer, TLS_FIXTURES } from "../../src/server/_testing.ts";
 import type { InteropServer } from "../interop/harness.ts";
 import { CI } from "../interop/peers.ts";
+import { spawnLogged } from "../../bench/compare/proc.ts";
 
 export { CI };
 
@@ -133,23 +134,12 @@ globalThis.addEventListener("unload", () => {
   }
 });
 
-/** Starts `command` with its output appended to `logFile` (so pipes never fill up). */
+/** Starts `command` with its output appended to `logFile`; stopped when the tests end. */
 function spawn(command: string, args: string[], logFile: string, env: Record<string, string>) {
-  const child = new Deno.Command(command, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  alive.add(child);
-  child.status.finally(() => alive.delete(child));
-  const file = Deno.openSync(logFile, { write: true, create: true, append: true });
-  const copy = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) file.writeSync(chunk);
-  };
-  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => file.close());
-  return { child, copied };
+  const running = spawnLogged(command, args, logFile, env);
+  alive.add(running.child);
+  running.child.status.finally(() => alive.delete(running.child));
+  return running;
 }
 
 /** SIGTERM, SIGKILL after 5 s; resolves once the process is gone and its output copied. */
