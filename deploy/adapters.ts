@@ -7,9 +7,30 @@ import type { Adapters, HttpHandler } from "../src/adapters/types.ts";
 import { denoAdapters, DenoHttp } from "../src/adapters/deno/mod.ts";
 import { DenoKvStore } from "../src/adapters/deno/kv.ts";
 import { MemoryFiles } from "../src/adapters/memory/files.ts";
+import { DEPLOY_RUNTIME } from "../src/config/runtimes.ts";
 
 function unavailable(what: string): never {
   throw new Error(`${what} is not available on Deno Deploy`);
+}
+
+/**
+ * What this adapter set offers, for the config check (src/config/runtime_check.ts): it refuses
+ * what the throwing adapters below would fail on at run time, with a sentence, before starting.
+ * The value lives in src/config/runtimes.ts, so `jabberd check --runtime deploy` uses the same.
+ */
+export { DEPLOY_RUNTIME };
+
+/**
+ * Signals where the runtime delivers them (`deno serve` on a machine: SIGTERM, SIGINT); where
+ * it does not, listening is a no-op and the isolate just ends (deploy/README.md).
+ */
+function signalListener(signal: Deno.Signal, callback: () => void): () => void {
+  try {
+    Deno.addSignalListener(signal, callback);
+  } catch {
+    return () => {};
+  }
+  return () => Deno.removeSignalListener(signal, callback);
 }
 
 /** The adapters, and `fetch` for `deno serve`, answering 503 until the http section starts. */
@@ -19,6 +40,7 @@ export function deployAdapters(kv: Deno.Kv): { adapters: Adapters; fetch: Deno.S
   let handler: HttpHandler | undefined;
   const adapters: Adapters = {
     ...base,
+    runtime: DEPLOY_RUNTIME,
     net: {
       listen: () => Promise.reject(new Error("TCP listeners are not available on Deno Deploy")),
       connect: () => Promise.reject(new Error("TCP connections are not available on Deno Deploy")),
@@ -28,6 +50,7 @@ export function deployAdapters(kv: Deno.Kv): { adapters: Adapters; fetch: Deno.S
         handler = serve;
         return Promise.resolve({
           address: { hostname: options.hostname, port: options.port },
+          servedBy: "deno serve",
           close: () => Promise.resolve(void (handler = undefined)),
         });
       },
@@ -46,10 +69,12 @@ export function deployAdapters(kv: Deno.Kv): { adapters: Adapters; fetch: Deno.S
       hostname: () => undefined,
     },
     workers: { start: () => unavailable("Web Workers") },
+    // The farm's transport: isolates on Deploy reach each other through Deno KV (isolates.ts).
+    nats: { connect: () => Promise.reject(new Error("NATS is not available on Deno Deploy")) },
     // Certificates c2s makes when it has none live in memory: Deploy terminates TLS itself.
     files: new MemoryFiles(),
     kv: { open: () => Promise.resolve(new DenoKvStore(kv)) },
-    signals: { on: () => () => {} },
+    signals: { on: signalListener },
   };
   const fetch: Deno.ServeHandler = (request, info) => {
     if (!handler) return new Response("Starting", { status: 503 });

@@ -3,37 +3,23 @@
  * manager and XDB on Deno KV in one isolate, with delivery to the sessions of other isolates
  * through KV (isolates.ts). Settings come from the environment: see deploy/README.md.
  */
-import { loadConfigText } from "../src/config/load.ts";
+import { loadConfig, loadConfigText } from "../src/config/load.ts";
 import { formatProblem } from "../src/config/problem.ts";
 import { builtinModules } from "../src/modules/mod.ts";
 import { allFeatures, sessionManagerModule, smModule } from "../src/modules/sm/mod.ts";
 import { Server } from "../src/server/server.ts";
 import { deployAdapters } from "./adapters.ts";
+import { DEPLOY_CONFIG } from "./config.ts";
 import { isolatesFeature } from "./isolates.ts";
-
-/** The embedded config: no TCP listener, WebSocket only (Deploy terminates TLS in front). */
-export const DEPLOY_CONFIG = `<jabberd>
-  <service id="c2s">
-    <c2s xmlns="jabberd:config:c2s">
-      <domain>\${JABBERD_HOST:-localhost}</domain>
-      <tcp enabled="false"/>
-    </c2s>
-  </service>
-  <service id="sessions">
-    <host>\${JABBERD_HOST:-localhost}</host>
-    <sm xmlns="jabberd:config:sm"/>
-  </service>
-  <service id="http">
-    <http xmlns="jabberd:config:http">
-      <listen port="443" ip="0.0.0.0"/>
-      <websocket consider-secure="true"/>
-    </http>
-  </service>
-  <xdb id="xdb"><host/><kv>deno-deploy</kv></xdb>
-</jabberd>`;
+import { retryingKv, retryLocked } from "./kv_retry.ts";
 
 // On Deploy the project's KV; elsewhere (tests, several processes) the file JABBERD_KV names.
-const kv = await Deno.openKv(Deno.env.get("JABBERD_KV") || undefined);
+// Every write of this isolate goes through the one wrapped handle (kv_retry.ts).
+const kvRetry = {
+  log: (line: string) => console.error(`${new Date().toISOString()} kv warning ${line}`),
+};
+const kvPath = Deno.env.get("JABBERD_KV") || undefined;
+const kv = retryingKv(await retryLocked("opening", () => Deno.openKv(kvPath), kvRetry), kvRetry);
 const { adapters, fetch } = deployAdapters(kv);
 const ttl = Number(Deno.env.get("JABBERD_ISOLATE_TTL_MS") || "30000");
 const modules = builtinModules.map((module) =>
@@ -44,14 +30,46 @@ const modules = builtinModules.map((module) =>
     ])
     : module
 );
-const { config, problems } = await loadConfigText(DEPLOY_CONFIG, "/deploy/jabberd.xml", {
-  readTextFile: (path) => adapters.files.readTextFile(path),
+// The config check knows the runtime (adapters.runtime): what Deploy cannot run is refused with
+// a sentence each (src/config/runtime_check.ts). Files deployed with the code can be read.
+const io = {
+  readTextFile: (path: string) => Deno.readTextFile(path),
   env: adapters.env,
-}, modules);
+  runtime: adapters.runtime,
+};
+const file = Deno.env.get("JABBERD_CONFIG");
+const { config, problems } = file
+  ? await loadConfig(file, io, modules)
+  : await loadConfigText(DEPLOY_CONFIG, "/deploy/jabberd.xml", io, modules);
 if (!config) {
-  throw new Error(`The Deploy config is invalid:\n${problems.map(formatProblem).join("\n")}`);
+  throw new Error(
+    `The config cannot run on Deno Deploy:\n${problems.map(formatProblem).join("\n")}`,
+  );
 }
 const server = new Server({ adapters });
 await server.start(config);
+
+/**
+ * `deno serve` alone answers SIGTERM by draining HTTP and waiting for the event loop, which the
+ * server's timers keep alive: stop the server instead (sessions end, their last logout and
+ * queued XDB writes are stored), then leave. Deploy itself may end an isolate without a signal
+ * (deploy/README.md): then session ownership expires in KV and isolates.ts's rules apply.
+ */
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  adapters.stderr(`jabberd on deno serve: stopping on ${signal}\n`);
+  let code = 0;
+  try {
+    await server.stop();
+  } catch (error) {
+    adapters.stderr(`jabberd on deno serve: the stop failed: ${error}\n`);
+    code = 1;
+  }
+  Deno.exit(code);
+};
+adapters.signals.on("SIGTERM", () => void stop("SIGTERM"));
+adapters.signals.on("SIGINT", () => void stop("SIGINT"));
 
 export default { fetch } satisfies Deno.ServeDefaultExport;

@@ -14,7 +14,8 @@ const CONFIG = httpServerConfig().replace(
 
 async function loaded(text: string) {
   const { config } = await loadConfigText(text, "/etc/jabberd/jabberd.xml", {
-    readTextFile: () => Promise.reject(new Error("No includes here")),
+    // The certificate files the config names are checked (src/config/file_check.ts).
+    readTextFile: (path) => Deno.readTextFile(path),
     env: () => undefined,
   }, builtinModules);
   assert.ok(config);

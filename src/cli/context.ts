@@ -8,7 +8,10 @@ import type { StartHooks } from "./start.ts";
 
 export interface CliContext {
   adapters: Adapters;
-  /** Adapters with no side effects, for `tree` (it builds the real tree without real I/O). */
+  /**
+   * Adapters with no side effects, for `tree` (it builds the real tree without real I/O); `tree`
+   * lays `adapters.files` under their files, read-only (dry_files.ts), so named files are found.
+   */
   dryAdapters: () => Adapters;
   /** For `start`: called once the server runs, with a function that stops it. */
   start?: StartHooks;

@@ -27,6 +27,8 @@ export async function readConfig(
   const io = {
     readTextFile: (path: string) => adapters.files.readTextFile(path),
     env: (name: string) => adapters.env(name),
+    // What the runtime cannot run is a config error (src/config/runtime_check.ts).
+    runtime: adapters.runtime,
   };
   const fromEnv = adapters.env("JABBERD_CONFIG");
   const path = option ?? (fromEnv || undefined);

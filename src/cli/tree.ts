@@ -1,13 +1,22 @@
 /**
  * `jabberd tree`: starts the sections on side-effect-free adapters, so every module registers
  * what it really registers, and prints the resulting tree: kind → host → instances → handlers.
+ * The dry adapters read the real files (read-only, dry_files.ts), so certificates the config
+ * names are found; a section that still fails to start is printed with its error at the end.
  */
 import type { Adapters } from "../adapters/types.ts";
 import { formatProblem } from "../config/mod.ts";
 import { Server } from "../server/server.ts";
 import { UPLINK } from "../tree/delivery_tree.ts";
-import { PACKET_KINDS } from "../tree/packet.ts";
+import { Packet, PACKET_KINDS } from "../tree/packet.ts";
+import { readThrough } from "./dry_files.ts";
 import { readConfig } from "./read_config.ts";
+
+/** A section that did not start on the dry adapters, and why. */
+export interface FailedSection {
+  id: string;
+  reason: string;
+}
 
 export async function runTree(
   option: string | undefined,
@@ -20,11 +29,43 @@ export async function runTree(
     for (const problem of errors) adapters.stderr(formatProblem(problem) + "\n");
     return 1;
   }
-  const server = new Server({ adapters: dry, fallbackLog: () => {} });
+  const server = new Server({
+    adapters: { ...dry, files: readThrough(dry.files, adapters.files) },
+    fallbackLog: () => {},
+    // A port the dry network cannot bind is one more failed section, not the end of the tree.
+    keepGoing: true,
+  });
+  const failed = watchFailures(server);
   await server.start(config);
-  adapters.stdout(describeTree(server));
+  let out = describeTree(server);
+  if (failed.length > 0) {
+    out += "failed to start (left out of the tree above)\n";
+    for (const { id, reason } of failed) out += `  ${id}: ${reason}\n`;
+  }
+  adapters.stdout(out);
   await server.stop();
-  return 0;
+  return failed.length > 0 ? 1 : 0;
+}
+
+/**
+ * Collects the sections that fail to start. The server reports each as an error log packet
+ * ("Section ID failed to start and was stopped: REASON", src/server/server.ts), which a log
+ * section of the config may take: the packets are read on their way into the router, whoever
+ * receives them.
+ */
+function watchFailures(server: Server): FailedSection[] {
+  const failed: FailedSection[] = [];
+  const router = server.router;
+  const deliver = router.deliver.bind(router);
+  router.deliver = (what, cause) => {
+    const element = what instanceof Packet ? what.element : what;
+    if (element.name === "log" && element.attrs.type === "error") {
+      const match = /^Section (\S+) failed to start and was stopped: (.*)$/s.exec(element.text());
+      if (match) failed.push({ id: match[1], reason: match[2] });
+    }
+    deliver(what, cause);
+  };
+  return failed;
 }
 
 /** The tree as indented text; instance ids registered as their own hosts are listed once. */

@@ -10,10 +10,12 @@
  * settings of a service. A cycle of includes is a problem.
  */
 import { dirname, isAbsolute, join, normalize } from "node:path";
+import type { RuntimeCapabilities } from "../adapters/types.ts";
 import type { ModuleDefinition } from "../server/module_api.ts";
 import { parseDocument } from "../xml/document.ts";
 import type { Element } from "../xml/element.ts";
 import { positionOf, type Positions, type Problem, sortProblems } from "./problem.ts";
+import { checkFiles } from "./file_check.ts";
 import { type EnvReader, substituteTree } from "./substitute.ts";
 import { type SectionConfig, validateConfig } from "./validate.ts";
 
@@ -21,6 +23,8 @@ import { type SectionConfig, validateConfig } from "./validate.ts";
 export interface ConfigIo {
   readTextFile(path: string): Promise<string>;
   env: EnvReader;
+  /** The runtime the config will run on (`Adapters.runtime`): what it cannot run is refused. */
+  runtime?: RuntimeCapabilities;
 }
 
 /** A loaded config that passed validation (it may still carry warnings). */
@@ -78,8 +82,20 @@ export async function loadConfigText(
   const loader = new Loader(io);
   const root = await loader.parse(text, virtualPath, []);
   if (!root) return { problems: sortProblems(loader.problems, loader.files) };
-  const validation = validateConfig(root, loader.positions, modules, virtualPath);
-  const problems = sortProblems([...loader.problems, ...validation.problems], loader.files);
+  const validation = validateConfig(root, loader.positions, modules, virtualPath, io.runtime);
+  // A certificate `start` could not read is refused here, not when its section starts
+  // (file_check.ts); paths are relative to the main config file's folder, as at start.
+  const unreadable = (await checkFiles(validation.sections, virtualPath, io.readTextFile)).map(
+    ({ at, message }): Problem => ({
+      ...positionOf(at, loader.positions, virtualPath),
+      message,
+      severity: "error",
+    }),
+  );
+  const problems = sortProblems(
+    [...loader.problems, ...validation.problems, ...unreadable],
+    loader.files,
+  );
   if (problems.some((problem) => problem.severity === "error")) return { problems };
   return {
     config: { root, sections: validation.sections, file: virtualPath, positions: loader.positions },

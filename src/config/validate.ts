@@ -13,11 +13,15 @@
  *   module's validator checks the element's settings;
  * - text outside elements (other than whitespace and comments) is a mistake;
  * - two service sections that claim the same host (by `<host>` or by their id) each get every
- *   normal packet for it: legal, so only a warning.
+ *   normal packet for it: legal, so only a warning;
+ * - what the target runtime cannot run (`<exec>` where processes cannot start, TCP listeners
+ *   under `deno serve`…) is refused when a runtime is named (runtime_check.ts).
  */
+import type { RuntimeCapabilities } from "../adapters/types.ts";
 import type { ModuleDefinition, SectionKind, ValidationContext } from "../server/module_api.ts";
 import type { Element } from "../xml/element.ts";
 import { positionOf, type Positions, type Problem, type SourcePosition } from "./problem.ts";
+import { checkRuntime } from "./runtime_check.ts";
 
 /** One module turned on in a section: its definition and the element that carries its settings. */
 export interface ModuleConfig {
@@ -58,13 +62,15 @@ const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**
  * Validates the tree under `root`. `positions` locates elements for the messages; `file` is used
- * for an element that has no position at all.
+ * for an element that has no position at all. With `runtime`, what it cannot run is refused too
+ * (without: a runtime that can do everything, as Deno).
  */
 export function validateConfig(
   root: Element,
   positions: Positions,
   modules: readonly ModuleDefinition[],
   file = positions.get(root)?.file ?? "(config)",
+  runtime?: RuntimeCapabilities,
 ): ValidationResult {
   const problems: Problem[] = [];
   const at = (element: Element): SourcePosition => positionOf(element, positions, file);
@@ -158,6 +164,9 @@ export function validateConfig(
   }
 
   warnSharedHosts(sections.filter((s) => !badIds.has(s.element)), at, warning);
+  if (runtime) {
+    for (const refusal of checkRuntime(sections, runtime)) error(refusal.at, refusal.message);
+  }
   return { sections, problems };
 }
 

@@ -15,6 +15,7 @@ import { NS_C2S_CONFIG, parseC2sConfig, readC2sConfig } from "./config.ts";
 import { C2sConnection } from "./connection.ts";
 import { ConnectionCounter } from "../../util/limits.ts";
 import { openListeners } from "./listener.ts";
+import { needsCertificates } from "./tls_need.ts";
 import { Registration } from "./register.ts";
 import {
   BOSH_FRAMING,
@@ -43,8 +44,11 @@ export const c2sModule: ModuleDefinition = {
       domains: config.domains,
       log: (text) => api.log.info(text),
     });
-    await certificates.load();
+    // No TCP listener and no HTTPS listener on c2s's certificates: none are made (tls_need.ts).
+    const withTls = needsCertificates(config, api.config);
+    if (withTls) await certificates.load();
     api.hook(CONFIG_RELOADED, async () => {
+      if (!withTls) return;
       try {
         await certificates.load();
         api.log.info("c2s: certificates reloaded");

@@ -1,6 +1,7 @@
 /**
  * The admin API at `/admin/…` (JSON): sessions online, accounts (through `src/accounts/`), kick,
- * announce, config reload, the delivery tree and per-section counters. Only from the allowed
+ * announce, config reload, the delivery tree, per-section counters and every metric. The figures
+ * come from the same snapshot as `/metrics` (metrics.ts `collectMetrics`). Only from the allowed
  * addresses (loopback by default, else 403), and only with the configured token as
  * `Authorization: Bearer …` (none: 401, another: 403).
  */
@@ -14,6 +15,7 @@ import type { C2sStreams } from "../../server/c2s_streams.ts";
 import { Hono, type MiddlewareHandler } from "./hono.ts";
 import type { HttpEnv } from "./app.ts";
 import type { Peer } from "../../server/s2s_peers.ts";
+import type { MetricsSnapshot } from "./metrics.ts";
 
 export interface AdminContext {
   token: string;
@@ -25,8 +27,8 @@ export interface AdminContext {
   xdb: XdbClient;
   log: Logger;
   deliver(element: Element): void;
-  /** The http component's own counters, shown with the sections'. */
-  counters(): Record<string, number>;
+  /** Every figure, read now: the source `/metrics` renders too. */
+  metrics(): MetricsSnapshot;
   startedAt: number;
   now(): number;
   version: string;
@@ -103,6 +105,7 @@ export function adminRoutes(ctx: AdminContext): Hono<HttpEnv> {
   app.get("/status", (c) => {
     const view = ctx.view();
     const streams = ctx.c2s().flatMap((c2s) => c2s.streams());
+    const { routing, memory } = ctx.metrics();
     return c.json({
       version: ctx.version,
       uptimeSeconds: Math.round((ctx.now() - ctx.startedAt) / 1000),
@@ -111,23 +114,38 @@ export function adminRoutes(ctx: AdminContext): Hono<HttpEnv> {
       sections: view?.sections().map(({ id, kind }) => ({ id, kind })) ?? [],
       addresses: view?.addresses() ?? [],
       peers: ctx.peers(),
+      packetsRouted: routing?.delivered.reduce((sum, d) => sum + d.count, 0) ?? 0,
+      bounces: routing?.bounces ?? {},
+      routerQueued: routing?.queued ?? 0,
+      memory,
     });
   });
+  app.get("/metrics", (c) => c.json(ctx.metrics()));
   app.get("/peers", (c) => c.json({ peers: ctx.peers() }));
   app.get("/sessions", (c) => c.json({ sessions: sessionsOf(ctx) }));
   app.get("/tree", (c) => c.json({ tree: ctx.view()?.tree() ?? [] }));
   app.get("/sections", (c) => {
     const c2s = new Map(ctx.c2s().map((streams) => [streams.id, streams]));
+    const metrics = ctx.metrics();
+    const xdb = new Map(metrics.xdb.map((figures) => [figures.section, figures]));
     const sections = (ctx.view()?.sections() ?? []).map((section) => {
       const streams = c2s.get(section.id);
+      const routed: Record<string, number> = {};
+      for (const { section: id, kind, count } of metrics.routing?.delivered ?? []) {
+        if (id === section.id) routed[kind] = count;
+      }
       return {
         ...section,
         counters: streams
           ? { connections: streams.streams().length, ...streams.counters }
           : undefined,
+        // Packets the router delivered to this section, by kind (`jabberd_packets_routed_total`).
+        routed,
+        xdb: xdb.get(section.id),
       };
     });
-    return c.json({ sections, http: ctx.counters() });
+    const { requests, websocketsOpened, boshSessions } = metrics.http;
+    return c.json({ sections, http: { ...requests, websocketsOpened, boshSessions } });
   });
   app.get("/accounts", async (c) => {
     const host = c.req.query("host");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { testServer } from "../../server/_testing.ts";
 import { addUser } from "../c2s/_testing.ts";
-import { boshLogin, httpServerConfig, httpUrl, wsLogin } from "./_testing.ts";
-import { exposition } from "./metrics.ts";
+import { ADMIN_TOKEN, boshLogin, httpServerConfig, httpUrl, wsLogin } from "./_testing.ts";
+import { exposition, metricsExposition, type MetricsSnapshot } from "./metrics.ts";
 import { MEMORY_HEAP_USED, MEMORY_RSS } from "../../adapters/memory/process.ts";
 import { xml } from "../../xml/element.ts";
 
@@ -100,4 +100,53 @@ Deno.test("/metrics refuses an address outside the admin ranges", async () => {
   const response = await world.memory.http.fetch(`${httpUrl(world)}/metrics`, {}, "192.0.2.9");
   assert.equal(response.status, 403);
   await response.body?.cancel();
+});
+
+Deno.test("5 the admin API's JSON carries the router and XDB counters /metrics shows, read from the same snapshot", async () => {
+  await using world = await testServer(httpServerConfig());
+  await addUser(world, "alice");
+  await wsLogin(world, "alice", "web");
+  world.router.deliver(xml("message", { from: "a@localhost/x", to: "b@nowhere.example" }));
+  await world.router.idle();
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const admin = await world.memory.http.fetch(`${httpUrl(world)}/admin/metrics`, { headers });
+  assert.equal(admin.status, 200);
+  const snapshot: MetricsSnapshot = await admin.json();
+  const text = await (await world.memory.http.fetch(`${httpUrl(world)}/metrics`)).text();
+
+  // What the JSON says of the router and XDB.
+  const routed = (kind: string, section: string) =>
+    snapshot.routing?.delivered.find((d) => d.kind === kind && d.section === section)?.count;
+  assert.ok((routed("normal", "sessions") ?? 0) > 0);
+  assert.ok((routed("xdb", "xdb") ?? 0) > 0);
+  assert.deepEqual(snapshot.routing?.bounces, { "service-unavailable": 1 });
+  const sessionsXdb = snapshot.xdb.find((x) => x.section === "sessions");
+  assert.ok(sessionsXdb && sessionsXdb.count > 0);
+  assert.equal(sessionsXdb.counts.reduce((a, b) => a + b, 0), sessionsXdb.count);
+  assert.equal(snapshot.c2s[0].sessions, 1);
+  assert.equal(snapshot.memory?.rss, MEMORY_RSS);
+
+  // The same snapshot rendered is what /metrics said, sample for sample; only the HTTP request
+  // counters moved in between (the two requests themselves).
+  const fromJson = parse(metricsExposition(snapshot));
+  const fromText = parse(text);
+  const comparable = (samples: Map<string, number>) =>
+    [...samples].filter(([name]) => !name.startsWith("jabberd_http_requests_total"));
+  assert.deepEqual(comparable(fromJson), comparable(fromText));
+  assert.ok(comparable(fromText).length > 20);
+
+  // /admin/sections shows each section's share of the same figures.
+  const sections = await world.memory.http.fetch(`${httpUrl(world)}/admin/sections`, { headers });
+  const { sections: list } = await sections.json();
+  const sessions = list.find((s: { id: string }) => s.id === "sessions");
+  assert.equal(
+    sessions.routed.normal,
+    fromText.get(
+      'jabberd_packets_routed_total{kind="normal",section="sessions"}',
+    ),
+  );
+  assert.equal(
+    sessions.xdb.count,
+    fromText.get('jabberd_xdb_latency_seconds_count{section="sessions"}'),
+  );
 });

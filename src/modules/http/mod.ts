@@ -18,7 +18,7 @@ import { adminRoutes } from "./admin.ts";
 import { httpApp } from "./app.ts";
 import { BoshSessions } from "./bosh.ts";
 import { NS_HTTP_CONFIG, readHttpConfig, validateHttpConfig } from "./config.ts";
-import { metricsText } from "./metrics.ts";
+import { collectMetrics, type MetricsSources, metricsText } from "./metrics.ts";
 import { History, SAMPLE_MS, statusPage } from "./status_page.ts";
 import { acceptWebSocket } from "./websocket.ts";
 import { UPLOAD_STORE, type UploadStore } from "../../server/upload_store.ts";
@@ -58,6 +58,17 @@ export const httpModule: ModuleDefinition = {
       })
       : undefined;
     const allow = config.admin?.allow ?? LOOPBACK;
+    // One source for `/metrics` and the admin API's JSON (metrics.ts).
+    const metricsSources: MetricsSources = {
+      view,
+      c2s: c2sAll,
+      requests,
+      websocketsOpened: () => websocketsOpened,
+      boshSessions: () => bosh?.size ?? 0,
+      boshCreated: () => bosh?.created ?? 0,
+      uptimeSeconds: () => Math.round((api.timer.now() - startedAt) / 1000),
+      version: VERSION,
+    };
     const history = new History();
     history.take(startedAt, c2sAll(), view());
     api.timer.setInterval(() => history.take(api.timer.now(), c2sAll(), view()), SAMPLE_MS);
@@ -100,25 +111,13 @@ export const httpModule: ModuleDefinition = {
           xdb: api.xdb,
           log: api.log,
           deliver: (element) => api.deliver(element),
-          counters: () => ({ ...requests, websocketsOpened, boshSessions: bosh?.size ?? 0 }),
+          metrics: () => collectMetrics(metricsSources),
           startedAt,
           now: () => api.timer.now(),
           version: VERSION,
         })
         : undefined,
-      metrics: config.metrics.enabled
-        ? () =>
-          metricsText({
-            view,
-            c2s: c2sAll,
-            requests,
-            websocketsOpened: () => websocketsOpened,
-            boshSessions: () => bosh?.size ?? 0,
-            boshCreated: () => bosh?.created ?? 0,
-            uptimeSeconds: () => Math.round((api.timer.now() - startedAt) / 1000),
-            version: VERSION,
-          })
-        : undefined,
+      metrics: config.metrics.enabled ? () => metricsText(metricsSources) : undefined,
       upload: uploadRoutes(() =>
         api.offered<UploadStore>(UPLOAD_STORE).map((offer) => offer.value)
       ),
@@ -142,6 +141,17 @@ export const httpModule: ModuleDefinition = {
           (request, info) => app.fetch(request, { info }),
         );
         servers.push(server);
+        if (server.servedBy) {
+          // Under `deno serve` the runtime owns the socket: `address` is only what was asked.
+          const paths = [
+            config.websocket.enabled ? "WebSocket at /xmpp-websocket" : undefined,
+            config.bosh.enabled ? "BOSH at /http-bind" : undefined,
+          ].filter((path) => path !== undefined);
+          api.log.notice(
+            `http: served by ${server.servedBy} (${paths.join(", ") || "no XMPP endpoint"})`,
+          );
+          continue;
+        }
         const { hostname, port } = server.address;
         api.log.notice(
           `http: listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,

@@ -1,6 +1,6 @@
 /**
  * The status page at `/`, for people: the delivery tree drawn as a graph (kinds → host patterns
- * → section instances → their handlers, with each section's packet rate on its edges), the
+ * → section instances → their handlers, with each section's packet rate where its edges arrive), the
  * sessions online, and charts of the last hour (sessions, connections, logins, packets routed,
  * XDB latency). Server-side HTML and SVG that reloads itself every 10 s: no script in the page
  * at all, so nothing to pin or to trust.
@@ -122,8 +122,9 @@ export function chart(
   const legend = series.map((line, n) =>
     `<span style="color:${line.color}">■</span> ${e(line.name)}: ${short(values[n].at(-1) ?? 0)}`
   ).join(" &nbsp; ");
-  const minutes = Math.round(span / 60_000);
-  return `<figure><figcaption>${e(title)} <small>(last ${minutes} min)</small></figcaption>` +
+  // Under a minute of samples (a server just started) "last 0 min" said nothing: seconds then.
+  const last = span < 60_000 ? `${Math.round(span / 1000)} s` : `${Math.round(span / 60_000)} min`;
+  return `<figure><figcaption>${e(title)} <small>(last ${last})</small></figcaption>` +
     `<svg width="${width}" height="${height}" role="img" aria-label="${escapeAttr(title)}">` +
     `<line x1="${left}" y1="${height - bottom}" x2="${width}" y2="${
       height - bottom
@@ -142,7 +143,7 @@ interface Node {
 
 /**
  * The delivery tree as a layered SVG graph: kinds → host patterns → sections → handlers, each
- * edge into a section labelled with its packets per minute when `rates` has them.
+ * section labelled, where its edges arrive, with its packets per minute when `rates` has them.
  */
 export function treeGraph(view: ServerView, rates?: ReadonlyMap<string, number>): string {
   const nodes = new Map<string, Node>();
@@ -189,21 +190,23 @@ export function treeGraph(view: ServerView, rates?: ReadonlyMap<string, number>)
   const lines = edges.map(([from, to]) => {
     const a = place.get(from)!, b = place.get(to)!;
     const x1 = a.x + columnWidth - 30, x2 = b.x - 4;
-    const line = `<line x1="${x1}" y1="${a.y}" x2="${x2}" y2="${b.y}" stroke="#bbb"/>`;
-    const rate = to.startsWith("s:") ? rates?.get(to.slice(2)) : undefined;
-    if (rate === undefined) return line;
-    // The rate sits on the edge, near the section it flows into.
-    const x = x1 + (x2 - x1) * 0.7, y = a.y + (b.y - a.y) * 0.7 - 2;
-    return line + `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="10" class="rate" ` +
-      `data-section="${escapeAttr(to.slice(2))}">` +
-      `${short(rate)}/min</text>`;
+    return `<line x1="${x1}" y1="${a.y}" x2="${x2}" y2="${b.y}" stroke="#bbb"/>`;
+  }).join("");
+  // A section's rate is of all it received, so it is drawn once, where its edges arrive (just
+  // left of and above its name), not on each edge (two edges into one section overlapped).
+  const sectionRates = [...nodes.values()].filter((n) => n.column === 2).map((n) => {
+    const rate = rates?.get(n.id.slice(2));
+    if (rate === undefined) return "";
+    const { x, y } = place.get(n.id)!;
+    return `<text x="${x - 6}" y="${y - 5}" font-size="10" text-anchor="end" class="rate" ` +
+      `data-section="${escapeAttr(n.id.slice(2))}">${short(rate)}/min</text>`;
   }).join("");
   const labels = [...nodes.values()].map((n) => {
     const { x, y } = place.get(n.id)!;
     return `<text x="${x}" y="${y + 4}" font-size="12" class="c${n.column}">${e(n.label)}</text>`;
   }).join("");
   return `<svg width="${columnWidth * 4}" height="${height}" role="img" ` +
-    `aria-label="delivery tree">${lines}${labels}</svg>`;
+    `aria-label="delivery tree">${lines}${sectionRates}${labels}</svg>`;
 }
 
 export interface StatusPageData {

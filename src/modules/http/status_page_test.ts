@@ -102,6 +102,24 @@ Deno.test("the status page puts packet rates on the tree's edges and charts pack
   assert.match(page, /■<\/span> p99: 0</);
 });
 
+Deno.test("issue 11 item 3: the status page draws each section's rate once though two edges lead into it, and says seconds under a minute of samples", async () => {
+  await using world = await testServer(httpServerConfig());
+  world.memory.clock.advance(3 * SAMPLE_MS);
+  const page = await (await world.memory.http.fetch(`${httpUrl(world)}/`)).text();
+  const tree = page.slice(page.indexOf('aria-label="delivery tree"'));
+  // The sm's section is reached by normal and route packets for localhost: two edges.
+  const sessions = /<text x="([0-9.]+)" y="([0-9.]+)"[^>]*>sessions &lt;service&gt;<\/text>/
+    .exec(tree);
+  assert.ok(sessions, "the sessions section is drawn");
+  const [, x, y] = sessions.map(Number);
+  const into = [...tree.matchAll(/<line x1="[0-9.]+" y1="[0-9.]+" x2="([0-9.]+)" y2="([0-9.]+)"/g)]
+    .filter(([, x2, y2]) => Math.abs(Number(x2) - (x - 4)) + Math.abs(Number(y2) - (y - 4)) < 0.01);
+  assert.equal(into.length, 2);
+  assert.equal(tree.match(/data-section="sessions"/g)?.length, 1);
+  assert.match(page, /\(last 30 s\)/);
+  assert.doesNotMatch(page, /\(last 0 min\)/);
+});
+
 Deno.test("latencyQuantile() reads p50 and p99 from the buckets between two samples", () => {
   const sample = (t: number, xdbLatency: number[]): Sample => ({
     t,
