@@ -14,6 +14,10 @@ export interface ThrowawayPostgres extends Disposable {
   psql(sql: string): Promise<string>;
   /** Stops the server and removes its folder; again does nothing. Synchronous, for `unload`. */
   stop(): void;
+  /** Stops the server (`pg_ctl stop -m fast`), keeping its data: a database outage. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port and data. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -54,19 +58,22 @@ export async function startPostgres(): Promise<ThrowawayPostgres | string> {
       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
     ].join(" ");
     const log = `${folder}/log`;
-    await as("pg_ctl", ["-D", data, "-l", log, "-o", settings, "-w", "-t", "20", "start"])
-      .catch(async (error) => {
-        // pg_ctl only says to look at the log: the reason is there.
-        const reason = await Deno.readTextFile(log).catch(() => "");
-        throw new Error(`${error.message}\n${reason.trim()}`);
-      });
+    const start = () =>
+      as("pg_ctl", ["-D", data, "-l", log, "-o", settings, "-w", "-t", "20", "start"])
+        .catch(async (error) => {
+          // pg_ctl only says to look at the log: the reason is there.
+          const reason = await Deno.readTextFile(log).catch(() => "");
+          throw new Error(`${error.message}\n${reason.trim()}`);
+        });
+    await start();
     let running = true;
+    let halted = false;
     const stop = () => {
       if (!running) return;
       running = false;
       try {
         const args = ["-D", data, "-m", "immediate", "-w", "stop"];
-        answer("pg_ctl", command("pg_ctl", args).outputSync());
+        if (!halted) answer("pg_ctl", command("pg_ctl", args).outputSync());
       } finally {
         Deno.removeSync(folder, { recursive: true });
       }
@@ -89,6 +96,16 @@ export async function startPostgres(): Promise<ThrowawayPostgres | string> {
       },
       stop,
       [Symbol.dispose]: stop,
+      async halt() {
+        if (!running || halted) return;
+        await as("pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "20", "stop"]);
+        halted = true;
+      },
+      async resume() {
+        if (!running || !halted) return;
+        await start();
+        halted = false;
+      },
     };
   } catch (error) {
     await Deno.remove(folder, { recursive: true }).catch(() => {});

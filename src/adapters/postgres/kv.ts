@@ -14,6 +14,10 @@
  * The schema is migrated at open (`MIGRATIONS`, recorded in `jabberd_schema_version`), under an
  * advisory lock so that nodes starting together apply each migration once. Connections come from
  * the driver's pool: `max` in the URL's query (`?max=20`) or `connections` when opening.
+ *
+ * The pool runs behind a watchdog (`./pool.ts`, docs/runtime-notes.md "PostgreSQL"): npm
+ * `postgres` 3.4.9 can throw from a timer or wedge a connection when the server stops under load,
+ * so that error is caught and a query that outlives `queryTimeout` replaces the whole pool.
  */
 
 import postgres from "postgres";
@@ -28,6 +32,7 @@ import {
   checkWriteKey,
 } from "../kv_limits.ts";
 import { copyKey, decodeKey, encodeKey } from "../kv_key.ts";
+import { GuardedPool } from "./pool.ts";
 
 /**
  * The schema, one migration per version, each a list of statements run in one transaction with
@@ -47,10 +52,19 @@ const MIGRATION_LOCK = 0x6a616262;
 const LIST_BATCH = 500;
 /** Attempts at a commit PostgreSQL aborted for a conflict with another one (SQLSTATE 40001). */
 const COMMIT_ATTEMPTS = 20;
+/** The driver's connect timeout, in seconds (its default is 30). */
+const CONNECT_TIMEOUT = 10;
+/**
+ * How long a query or transaction may run before the pool is taken for wedged: a few seconds past
+ * the connect timeout, and far above what any query of this store takes (milliseconds).
+ */
+const QUERY_TIMEOUT = 15_000;
 
 export interface PostgresKvOptions {
   /** The most connections the pool opens; else the URL's `max` (`?max=20`), else 10. */
   connections?: number;
+  /** Milliseconds a query or commit may take before the pool is replaced; else 15,000. */
+  queryTimeout?: number;
 }
 
 type Sql = postgres.Sql;
@@ -65,19 +79,28 @@ export async function openPostgresKv(
   if (!Number.isInteger(max) || max < 1) {
     throw new TypeError(`The pool size must be a positive integer: received ${max}`);
   }
-  const sql = postgres(url, {
-    max,
-    // "relation already exists, skipping" and the like are not worth a line on the console.
-    onnotice: () => {},
-    connection: { application_name: "jabberd" },
+  const pool = new GuardedPool({
+    create: () =>
+      postgres(url, {
+        max,
+        connect_timeout: CONNECT_TIMEOUT,
+        // No array types are used (keys and values are bytea, lists expand to `in (…)`). Fetching
+        // them runs a query at each connect whose failure nobody awaits: a pool ended while
+        // connecting rejects it unhandled (docs/runtime-notes.md "PostgreSQL").
+        fetch_types: false,
+        // "relation already exists, skipping" and the like are not worth a line on the console.
+        onnotice: () => {},
+        connection: { application_name: "jabberd" },
+      }),
+    queryBound: options.queryTimeout ?? QUERY_TIMEOUT,
   });
   try {
-    await migrate(sql);
+    await migrate(pool.sql);
   } catch (error) {
-    await sql.end({ timeout: 1 });
+    await pool.end(1);
     throw error;
   }
-  return new PostgresKvStore(sql);
+  return new PostgresKvStore(pool);
 }
 
 /** Brings the schema up to `MIGRATIONS.length`; returns the version found before. */
@@ -110,18 +133,25 @@ class BadResourceError extends Error {
 type Mutation = { key: KvKey; value?: Uint8Array; size: number };
 
 export class PostgresKvStore implements KvStore {
-  readonly #sql: Sql;
+  readonly #pool: GuardedPool;
   #closed = false;
   #ended: Promise<void> = Promise.resolve();
 
-  constructor(sql: Sql) {
-    this.#sql = sql;
+  constructor(pool: GuardedPool) {
+    this.#pool = pool;
+  }
+
+  /** How many times the connection pool was replaced (`./pool.ts`). */
+  get poolResets(): number {
+    return this.#pool.resets;
   }
 
   async get<T = unknown>(key: KvKey): Promise<KvEntry<T>> {
     this.#assertOpen();
     const id = readId(key);
-    const [row] = await this.#sql`select value, versionstamp from jabberd_kv where key = ${id}`;
+    const [row] = await this.#pool.run((sql) =>
+      sql`select value, versionstamp from jabberd_kv where key = ${id}`
+    );
     return entry<T>(key, row);
   }
 
@@ -130,8 +160,9 @@ export class PostgresKvStore implements KvStore {
     checkGetMany(keys.length);
     if (keys.length === 0) return [];
     const ids = keys.map(readId);
-    const rows = await this.#sql`
-      select key, value, versionstamp from jabberd_kv where key in ${this.#sql(ids)}`;
+    const rows = await this.#pool.run((sql) =>
+      sql`select key, value, versionstamp from jabberd_kv where key in ${sql(ids)}`
+    );
     const found = new Map(rows.map((row) => [hex(row.key), row]));
     return keys.map((key, index) => entry<T>(key, found.get(hex(ids[index]))));
   }
@@ -146,17 +177,19 @@ export class PostgresKvStore implements KvStore {
       async *[Symbol.asyncIterator]() {
         store.#assertOpen();
         const { start, end } = listRange(selector, options);
-        const sql = store.#sql;
+        const pool = store.#pool;
         let left = options.limit ?? Infinity;
         let after: Uint8Array | undefined;
         while (left > 0) {
           const batch = Math.min(left, LIST_BATCH);
-          const rows = options.reverse
-            ? await sql`select key, value, versionstamp from jabberd_kv
+          const rows = await pool.run((sql) =>
+            options.reverse
+              ? sql`select key, value, versionstamp from jabberd_kv
                 where key >= ${start} and key < ${after ?? end} order by key desc limit ${batch}`
-            : await sql`select key, value, versionstamp from jabberd_kv
+              : sql`select key, value, versionstamp from jabberd_kv
                 where ${after ? sql`key > ${after}` : sql`key >= ${start}`} and key < ${end}
-                order by key limit ${batch}`;
+                order by key limit ${batch}`
+          );
           for (const row of rows) yield entry<T>(decodeKey(row.key), row);
           if (rows.length < batch) return;
           left -= rows.length;
@@ -174,7 +207,7 @@ export class PostgresKvStore implements KvStore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#ended = this.#sql.end({ timeout: 5 });
+    this.#ended = this.#pool.end(5);
   }
 
   ended(): Promise<void> {
@@ -219,30 +252,32 @@ export class PostgresKvStore implements KvStore {
 
     for (let attempt = 1;; attempt++) {
       try {
-        return await this.#sql.begin("isolation level serializable", async (tx) => {
-          if (checkIds.length > 0) {
-            const rows = await tx`
+        return await this.#pool.run((sql) =>
+          sql.begin("isolation level serializable", async (tx) => {
+            if (checkIds.length > 0) {
+              const rows = await tx`
               select key, versionstamp from jabberd_kv where key in ${tx(checkIds)}`;
-            const current = new Map(rows.map((row) => [hex(row.key), stamp(row.versionstamp)]));
-            for (const [id, versionstamp] of expected) {
-              if ((current.get(id) ?? null) !== versionstamp) return { ok: false };
+              const current = new Map(rows.map((row) => [hex(row.key), stamp(row.versionstamp)]));
+              for (const [id, versionstamp] of expected) {
+                if ((current.get(id) ?? null) !== versionstamp) return { ok: false };
+              }
             }
-          }
-          if (writes.length === 0) return { ok: true };
-          const [{ version }] = await tx`select nextval('jabberd_kv_version') as version`;
-          if (sets.length > 0) {
-            const rows = sets.map((write) => ({
-              key: write.id,
-              value: write.value!,
-              versionstamp: version,
-            }));
-            await tx`insert into jabberd_kv ${tx(rows, "key", "value", "versionstamp")}
+            if (writes.length === 0) return { ok: true };
+            const [{ version }] = await tx`select nextval('jabberd_kv_version') as version`;
+            if (sets.length > 0) {
+              const rows = sets.map((write) => ({
+                key: write.id,
+                value: write.value!,
+                versionstamp: version,
+              }));
+              await tx`insert into jabberd_kv ${tx(rows, "key", "value", "versionstamp")}
               on conflict (key) do update
               set value = excluded.value, versionstamp = excluded.versionstamp`;
-          }
-          if (deletes.length > 0) await tx`delete from jabberd_kv where key in ${tx(deletes)}`;
-          return { ok: true };
-        });
+            }
+            if (deletes.length > 0) await tx`delete from jabberd_kv where key in ${tx(deletes)}`;
+            return { ok: true };
+          })
+        );
       } catch (error) {
         // A serialization failure or a deadlock: the other transaction won; run this one again,
         // so that its checks are read afresh.
