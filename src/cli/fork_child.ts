@@ -3,7 +3,13 @@
  * module in a section of its own tree and speaks a node link stream over stdin/stdout: packets
  * from the parent go into the tree, and everything the module sends that is not for its own
  * hosts (replies, xdb requests, log lines) goes back to the parent, with hop counts.
+ *
+ * When the parent's header offers acknowledgements (src/tree/ROUTING.md R48), this side takes the
+ * offer in its own header and answers `<a xmlns='jabberd:link' h='N'/>` after each read, N being
+ * the packets delivered into its tree so far; what the parent wrote and this process never
+ * acknowledged goes again to the next child when this one dies.
  */
+import { advertiseAcksAttrs, advertisesAcks, Receiver } from "../link/acks.ts";
 import { loadModuleDefinition, validateModule } from "../modules/base/worker/definition.ts";
 import { StreamLink } from "../link/stream_link.ts";
 import { decodePacket, encodePacket, linkHeaderAttrs, NS_NODE_LINK } from "../link/wire.ts";
@@ -34,6 +40,10 @@ export async function runForkChild(
   const done = new Promise<void>((resolve) => ended = resolve);
   let dataCallback: ((chunk: Uint8Array) => void) | undefined;
   let closeCallback: ((error?: Error) => void) | undefined;
+  // Counts the parent's packets when its header offers acknowledgements (R48); the stream id is
+  // the one the parent's header names. This process reads one stream only: no receipt to tell.
+  const receiver = new Receiver();
+  let counting: string | undefined;
   const link = new StreamLink({
     onData: (callback) => dataCallback = callback,
     onClose: (callback) => closeCallback = callback,
@@ -41,8 +51,17 @@ export async function runForkChild(
       adapters.stdout(typeof data === "string" ? data : new TextDecoder().decode(data)),
     close: () => ended(),
   }, {
-    onHeader() {},
-    onElement: (element) => router.deliver(decodePacket(element, true)),
+    onHeader(header) {
+      if (advertisesAcks(header) && header.attrs.id) {
+        counting = header.attrs.id;
+        receiver.begin(counting, (data) => link.send(data));
+      }
+    },
+    onElement: (element) => {
+      router.deliver(decodePacket(element, true));
+      // Counted once delivered into the tree: acknowledged, it is this process's to handle.
+      if (counting !== undefined) receiver.took(counting);
+    },
     onEnd: () => ended(),
   });
   context.readStdin((chunk) => dataCallback?.(chunk), () => closeCallback?.());
@@ -88,8 +107,14 @@ export async function runForkChild(
     adapters.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  // Our header only now: the parent sends what it queued once the module is ready.
-  link.open({ xmlns: NS_NODE_LINK, from: flag("id"), ...linkHeaderAttrs() });
+  // Our header only now: the parent sends what it queued once the module is ready. It always takes
+  // up acknowledgements; the parent counts only when it offered them too (R48).
+  link.open({
+    xmlns: NS_NODE_LINK,
+    from: flag("id"),
+    ...linkHeaderAttrs(),
+    ...advertiseAcksAttrs(),
+  });
   for (const text of early) link.send(text);
   early = undefined;
   await done;

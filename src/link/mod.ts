@@ -16,4 +16,14 @@ export {
   NS_NODE_LINK,
 } from "./wire.ts";
 export { handshakeDigest, handshakeMatches, newStreamId } from "./handshake.ts";
-export { Outbox, type OutboxOptions } from "./outbox.ts";
+export { Outbox, type OutboxOptions, type StreamAcks } from "./outbox.ts";
+export {
+  ackElement,
+  ackHandshake,
+  advertiseAcksAttrs,
+  advertisesAcks,
+  readAck,
+  readHandshakeAcks,
+  type Receipt,
+  Receiver,
+} from "./acks.ts";

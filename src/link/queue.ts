@@ -38,14 +38,32 @@ export class LinkQueue {
     return this.#entries.length - this.#head;
   }
 
-  /** Holds a packet; when the queue is full the new packet is dropped with `resource-constraint`. */
-  push(packet: Packet): void {
+  /**
+   * Holds a packet; when the queue is full the new packet is dropped with `resource-constraint`.
+   * `at` is when it started waiting (default now): a packet sent but not acknowledged keeps the
+   * time it was sent, so its age counts from there (R48).
+   */
+  push(packet: Packet, at = this.#options.clock.now()): void {
     if (this.size >= this.#options.max) {
       this.#options.onDrop(packet, "resource-constraint");
       return;
     }
-    this.#entries.push({ packet, at: this.#options.clock.now() });
+    this.#entries.push({ packet, at });
     if (this.#timer === undefined) this.#schedule();
+  }
+
+  /** The oldest waiting packet, left in place. */
+  peek(): Packet | undefined {
+    return this.size === 0 ? undefined : this.#entries[this.#head].packet;
+  }
+
+  /** Takes the oldest waiting packet (the timer goes on watching the rest). */
+  shift(): Packet | undefined {
+    if (this.size === 0) return undefined;
+    const { packet } = this.#entries[this.#head];
+    this.#entries[this.#head++] = undefined as unknown as Entry;
+    if (this.size === 0) this.take();
+    return packet;
   }
 
   /** Takes every waiting packet, oldest first, and stops watching the clock. */

@@ -10,13 +10,22 @@
  * with the component's name. Packets for the section while no component is connected wait in a
  * bounded queue and bounce when they expire. One live connection per section (per peer name on a
  * node link): a newer one replaces it (`<conflict>replace</conflict>`, the default; Prosody does
- * the same) or is refused (`refuse`).
+ * the same) or is refused (`refuse`). Every stream header offers acknowledgements (R48); a peer
+ * that is jabberd opts in with its handshake, and then nothing written to it is lost when it dies.
  */
 import type { Connection, ServerTlsOptions } from "../../adapters/types.ts";
 import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import { errorReply, StanzaError, StreamError } from "../../util/errors.ts";
 import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
-import type { Element } from "../../xml/element.ts";
+import { Packet } from "../../tree/packet.ts";
+import { Element } from "../../xml/element.ts";
+import {
+  advertiseAcksAttrs,
+  handshakeAckAttrs,
+  readAck,
+  readHandshakeAcks,
+  Receiver,
+} from "../../link/acks.ts";
 import { addressAllowed, checkComponentStanza } from "../../link/component_rules.ts";
 import { handshakeMatches, newStreamId } from "../../link/handshake.ts";
 import type { Outbox } from "../../link/outbox.ts";
@@ -64,6 +73,8 @@ class AcceptListener {
   /** The live (handshaken) stream per peer name ("" for components: one per section). */
   readonly #live = new Map<string, StreamLink>();
   readonly #all = new Set<StreamLink>();
+  /** Per peer name, what we took from its streams (R48): outlives the streams, not the process. */
+  readonly #receivers = new Map<string, Receiver>();
   #stopped = false;
 
   constructor(api: ModuleApi, config: LinkConfig) {
@@ -89,12 +100,16 @@ class AcceptListener {
     let state: "header" | "handshake" | "live" = "header";
     let name = "";
     let key = "";
+    /** The receiver of this stream when it counts acknowledgements (R48). */
+    let receiver: Receiver | undefined;
     const link: StreamLink = new StreamLink(conn, {
       onHeader: (header) => {
         name = (header.attrs.to ?? "").toLowerCase();
         link.open({
           xmlns: ns,
           ...(this.#node ? linkHeaderAttrs() : {}),
+          // Offered to every peer; a third-party component ignores it (R48).
+          ...advertiseAcksAttrs(),
           id: streamId,
           ...(name ? { from: name } : {}),
         });
@@ -108,7 +123,15 @@ class AcceptListener {
         state = "handshake";
       },
       onElement: (element) => {
-        if (state === "live") return this.#inbound(element, name, link);
+        if (state === "live") {
+          if (receiver) {
+            const h = this.#ackOf(element);
+            if (h !== undefined) return this.#acknowledged(link, h);
+          }
+          this.#inbound(element, name);
+          receiver?.took(streamId);
+          return;
+        }
         // Nothing but the handshake is read before the secret is proven (XEP-0114 §3).
         if (!element.is("handshake")) {
           throw new StreamError("not-authorized", "Send the <handshake/> first (XEP-0114 §3)");
@@ -127,9 +150,23 @@ class AcceptListener {
         api.timer.clearTimeout(timer);
         state = "live";
         this.#live.set(key, link);
-        link.send("<handshake/>");
-        api.log.notice(`accept: ${name || key || "a node"} connected from ${remote}`);
-        this.#outbox.attach(link);
+        const peerAcks = readHandshakeAcks(element);
+        if (peerAcks) {
+          receiver = this.#receivers.get(key) ?? new Receiver();
+          this.#receivers.set(key, receiver);
+          // Our receipt for the peer's last stream goes out before we start counting this one.
+          link.send(new Element("handshake", handshakeAckAttrs(receiver.previous)));
+          receiver.begin(streamId, (data) => link.send(data));
+        } else link.send("<handshake/>");
+        api.log.notice(
+          `accept: ${name || key || "a node"} connected from ${remote}` +
+            (peerAcks ? " (acknowledged)" : ""),
+        );
+        this.#outbox.attach(
+          link,
+          key,
+          peerAcks ? { id: streamId, previous: peerAcks.previous } : undefined,
+        );
       },
       onEnd: (end) => {
         api.timer.clearTimeout(timer);
@@ -154,7 +191,24 @@ class AcceptListener {
     return [this.#api.id, ...this.#api.hosts];
   }
 
-  #inbound(element: Element, name: string, link: StreamLink): void {
+  /** The count of an acknowledgement, or undefined for a packet; a malformed one ends the stream. */
+  #ackOf(element: Element): number | undefined {
+    try {
+      return readAck(element);
+    } catch (error) {
+      throw new StreamError("invalid-xml", (error as Error).message);
+    }
+  }
+
+  #acknowledged(link: StreamLink, h: number): void {
+    try {
+      this.#outbox.acknowledged(link, h);
+    } catch (error) {
+      throw new StreamError("undefined-condition", (error as Error).message);
+    }
+  }
+
+  #inbound(element: Element, name: string): void {
     if (this.#node) {
       this.#api.deliver(decodePacket(element, true));
       return;
@@ -169,7 +223,8 @@ class AcceptListener {
         element,
         new StanzaError("forbidden", `A component may send only from its own hosts (${name})`),
       );
-      if (reply) link.send(reply);
+      // Through the outbox, so an acknowledging component's count matches ours (R48).
+      if (reply) this.#outbox.send(new Packet(reply));
       return;
     }
     this.#api.deliver(decodePacket(element, false));

@@ -11,6 +11,13 @@ import { type Element, xml } from "../../xml/element.ts";
 import { accept } from "./accept.ts";
 import { backoffDelay, connect } from "./connect.ts";
 import { host } from "./host.ts";
+import {
+  ackElement,
+  ackHandshake,
+  ACKS_ATTR,
+  readAck,
+  readHandshakeAcks,
+} from "../../link/acks.ts";
 import { handshakeDigest } from "../../link/handshake.ts";
 import { type StreamEnd, StreamLink } from "../../link/stream_link.ts";
 
@@ -284,4 +291,70 @@ Deno.test("accept.validate() and connect.validate() explain every mistake", () =
   assert.equal(found.length, 2);
   assert.match(found[0], /needs the <ip>/);
   assert.match(found[1], /needs a unit/);
+});
+
+Deno.test("R48 accept: a plain XEP-0114 component gets no acknowledgements; one that opts in is acknowledged, and its next stream gets what it did not take", async () => {
+  const w = await world();
+  const plain = await component(w.net, w.port);
+  await plain.handshake();
+  assert.equal(plain.received[0].attrs[ACKS_ATTR], undefined);
+  plain.link.send(xml("message", { to: "juliet@example.org", id: "p1" }));
+  await flush();
+  assert.equal(w.users.length, 1);
+  assert.deepEqual(plain.received.map((e) => e.local), ["handshake"]);
+  plain.link.close();
+  await flush();
+
+  // A component that speaks R48: the header offers it, the handshake opts in.
+  const conn = await w.net.connect({ hostname: "127.0.0.1", port: w.port });
+  const received: Element[] = [];
+  let header: Element | undefined;
+  const link: StreamLink = new StreamLink(conn, {
+    onHeader: (h) => header = h,
+    onElement: (element) => received.push(element),
+    onEnd: () => {},
+  });
+  link.open({ xmlns: NS_COMPONENT_ACCEPT, to: "bot.example.org" });
+  await flush();
+  assert.equal(header!.attrs[ACKS_ATTR], "1");
+  const firstId = header!.attrs.id;
+  link.send(ackHandshake(undefined, handshakeDigest(firstId, "s3cret")));
+  await flush();
+  assert.deepEqual(readHandshakeAcks(received[0]), { previous: undefined });
+  link.send(xml("message", { to: "juliet@example.org", id: "c1" }));
+  for (const id of ["m1", "m2"]) {
+    w.router.deliver(xml("message", { to: "bot.example.org", from: "juliet@example.org/r", id }));
+  }
+  await flush();
+  assert.equal(readAck(received.find((e) => e.local === "a")!), 1);
+  assert.deepEqual(received.filter((e) => e.local === "message").map((e) => e.attrs.id), [
+    "m1",
+    "m2",
+  ]);
+  // It took m1 only, then its connection broke.
+  link.send(ackElement(1));
+  await flush();
+  conn.close();
+  await flush();
+
+  const next = await w.net.connect({ hostname: "127.0.0.1", port: w.port });
+  const again: Element[] = [];
+  let secondId = "";
+  const second: StreamLink = new StreamLink(next, {
+    onHeader: (h) => secondId = h.attrs.id ?? "",
+    onElement: (element) => again.push(element),
+    onEnd: () => {},
+  });
+  second.open({ xmlns: NS_COMPONENT_ACCEPT, to: "bot.example.org" });
+  await flush();
+  second.send(ackHandshake({ id: firstId, h: 1 }, handshakeDigest(secondId, "s3cret")));
+  await flush();
+  // The server's receipt: it took one packet (c1) on the first stream.
+  assert.deepEqual(readHandshakeAcks(again[0]), { previous: { id: firstId, h: 1 } });
+  assert.deepEqual(again.slice(1).map((e) => e.attrs.id), ["m2"]);
+  // An acknowledgement past what was sent ends the stream.
+  second.send(ackElement(5));
+  await flush();
+  assert.equal(second.ended, true);
+  await w.bot.stop();
 });

@@ -3,14 +3,22 @@
  * side (our own `<accept>`, or another server's component port such as Prosody's), or, with
  * `link="node"`, another jabberd node's `<accept link="node">`. It reconnects forever with
  * exponential backoff and jitter, and never takes the server down; packets for the section wait
- * in a bounded queue while the link is down and bounce when they expire. Config and decisions:
+ * in a bounded queue while the link is down and bounce when they expire. When the listener offers
+ * acknowledgements (our own `<accept>`, R48) the link counts them. Config and decisions:
  * ROUTING.md "Links to other processes".
  */
 import type { ClientTlsOptions, Connection } from "../../adapters/types.ts";
 import type { ModuleApi, ModuleDefinition } from "../../server/module_api.ts";
 import { StreamError } from "../../util/errors.ts";
 import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
-import { xml } from "../../xml/element.ts";
+import { type Element, xml } from "../../xml/element.ts";
+import {
+  ackHandshake,
+  advertisesAcks,
+  readAck,
+  readHandshakeAcks,
+  Receiver,
+} from "../../link/acks.ts";
 import { checkComponentStanza } from "../../link/component_rules.ts";
 import { handshakeDigest } from "../../link/handshake.ts";
 import type { Outbox } from "../../link/outbox.ts";
@@ -60,6 +68,8 @@ class Dialer {
   #attempt = 0;
   #retry: number | undefined;
   #current: StreamLink | undefined;
+  /** What we took from the listener's streams (R48): outlives each stream, not the process. */
+  readonly #receiver = new Receiver();
   #stopped = false;
 
   constructor(api: ModuleApi, config: LinkConfig, tls: ClientTlsOptions | undefined) {
@@ -115,6 +125,10 @@ class Dialer {
     const api = this.#api;
     const ns = this.#node ? NS_NODE_LINK : NS_COMPONENT_ACCEPT;
     let live = false;
+    let streamId = "";
+    /** The listener advertised acknowledgements (R48); a third-party one never does. */
+    let offered = false;
+    let acks = false;
     const link: StreamLink = new StreamLink(conn, {
       onHeader: (header) => {
         if ((header.attrs.xmlns ?? "") !== ns) {
@@ -122,12 +136,22 @@ class Dialer {
         }
         const id = header.attrs.id;
         if (!id) throw new StreamError("invalid-xml", "The listener sent no stream id");
-        link.send(xml("handshake", {}, handshakeDigest(id, this.#config.secret)));
+        streamId = id;
+        offered = advertisesAcks(header);
+        const digest = handshakeDigest(id, this.#config.secret);
+        link.send(
+          offered ? ackHandshake(this.#receiver.previous, digest) : xml("handshake", {}, digest),
+        );
       },
       onElement: (element) => {
         if (live) {
+          if (acks) {
+            const h = ackCount(element);
+            if (h !== undefined) return acknowledged(h);
+          }
           if (!this.#node) checkComponentStanza(element);
           api.deliver(decodePacket(element, this.#node));
+          if (acks) this.#receiver.took(streamId);
           return;
         }
         if (!element.is("handshake")) {
@@ -137,8 +161,17 @@ class Dialer {
         this.#attempt = 0;
         api.timer.clearTimeout(timer);
         this.#current = link;
-        api.log.notice(`connect: linked to ${this.#target} as ${this.#name}`);
-        this.#outbox.attach(link);
+        const peerAcks = offered ? readHandshakeAcks(element) : undefined;
+        acks = peerAcks !== undefined;
+        if (peerAcks) this.#receiver.begin(streamId, (data) => link.send(data));
+        api.log.notice(
+          `connect: linked to ${this.#target} as ${this.#name}${acks ? " (acknowledged)" : ""}`,
+        );
+        this.#outbox.attach(
+          link,
+          "",
+          peerAcks ? { id: streamId, previous: peerAcks.previous } : undefined,
+        );
       },
       onEnd: (end) => {
         api.timer.clearTimeout(timer);
@@ -151,6 +184,20 @@ class Dialer {
         );
       },
     });
+    const ackCount = (element: Element): number | undefined => {
+      try {
+        return readAck(element);
+      } catch (error) {
+        throw new StreamError("invalid-xml", (error as Error).message);
+      }
+    };
+    const acknowledged = (h: number): void => {
+      try {
+        this.#outbox.acknowledged(link, h);
+      } catch (error) {
+        throw new StreamError("undefined-condition", (error as Error).message);
+      }
+    };
     const timer = api.timer.setTimeout(() => {
       if (!live) link.fail("connection-timeout", "The handshake took too long");
     }, this.#config.timeoutMs);

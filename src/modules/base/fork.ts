@@ -7,7 +7,8 @@
  * stream with hop counts (link/wire.ts), its `api.xdb` requests are answered through this
  * section's XDB client and its log lines join this server's log. It is restarted with backoff
  * when it dies; packets for it meanwhile wait (bounded) and are delivered after the restart or
- * bounced.
+ * bounced. The child acknowledges what it took (src/tree/ROUTING.md R48), so what it had not
+ * acknowledged when it died is written again to the restarted child.
  *
  * ```xml
  * <service id="bot"><host>bot.example.org</host>
@@ -60,6 +61,9 @@ export const fork: ModuleDefinition = {
       args: () => child().args,
       header: { xmlns: NS_NODE_LINK, from: api.id, ...linkHeaderAttrs() },
       carryHops: true,
+      // The child is jabberd: it acknowledges, so a packet written as it dies goes to its
+      // successor (src/tree/ROUTING.md R48).
+      acks: true,
       onElement: (element) => inbound(api, link, element),
     });
     api.handle("deliver", (packet) => {

@@ -4,14 +4,23 @@
  * its stderr logged line by line, restarted with exponential backoff when it exits, stopped
  * (killed) when it floods or writes XML that is not well-formed. Packets for it while it is down
  * wait in the link queue (bounded) and are delivered after the restart or bounced.
+ *
+ * With `acks` (`<fork>`, whose child is jabberd too) the stream counts acknowledgements
+ * (src/tree/ROUTING.md R48): our header offers them, the child's header takes the offer, the child
+ * answers `<a xmlns='jabberd:link' h='N'/>`, and what a dead child had not acknowledged is written
+ * again to its successor. A restarted child is a new process that read nothing, so everything
+ * unacknowledged goes again (at least once, never lost). `<exec>` runs third-party programs and
+ * keeps the plain stream.
  */
 import type { ChildProcess, TimerId } from "../../adapters/types.ts";
 import type { ModuleApi } from "../../server/module_api.ts";
-import type { Packet } from "../../tree/packet.ts";
 import type { Element } from "../../xml/element.ts";
+import { Packet } from "../../tree/packet.ts";
+import { advertiseAcksAttrs, advertisesAcks, readAck } from "../../link/acks.ts";
+import { newStreamId } from "../../link/handshake.ts";
 import { Outbox } from "../../link/outbox.ts";
 import { type BytePipe, type StreamEnd, StreamLink } from "../../link/stream_link.ts";
-import { describe } from "../../util/errors.ts";
+import { describe, StreamError } from "../../util/errors.ts";
 
 export interface ProcessLinkOptions {
   /** For the log: "Program bot.py", "Forked module bot.ts". */
@@ -24,6 +33,8 @@ export interface ProcessLinkOptions {
   header: Record<string, string>;
   /** Node links (`<fork>`) carry the hop count. */
   carryHops: boolean;
+  /** Offer acknowledgements (R48): only when the program is jabberd (`<fork>`), never `<exec>`. */
+  acks?: boolean;
   restartDelayMs: number;
   restartMaxMs: number;
   queueMax: number;
@@ -97,9 +108,17 @@ export class ProcessLink {
     this.#outbox.send(packet);
   }
 
-  /** Writes an element to the running process right away (replies to its own requests). */
+  /** Packets written to the running process and not yet acknowledged (tests, status). */
+  get inFlight(): number {
+    return this.#outbox.inFlight;
+  }
+
+  /**
+   * Writes an element to the running process right away (replies to its own requests); counted
+   * on an acknowledged stream, never written to a later process.
+   */
   reply(element: Element): void {
-    this.#link?.send(element);
+    if (this.#link) this.#outbox.reply(this.#link, new Packet(element));
   }
 
   /** Ends the process for good; waiting packets bounce. */
@@ -162,16 +181,29 @@ export class ProcessLink {
       write: (data) => child.writeStdin(data),
       close: () => child.kill("SIGTERM"),
     };
+    // Each run is a stream of its own; its id names it in the count (R48).
+    const streamId = newStreamId();
+    let acks = false;
     const link = new StreamLink(pipe, {
-      onHeader: () => this.#outbox.attach(link),
+      onHeader: (header) => {
+        // Both sides must offer: an older child that does not count gets the plain stream.
+        acks = this.#options.acks === true && advertisesAcks(header);
+        this.#outbox.attach(link, "", acks ? { id: streamId, previous: undefined } : undefined);
+      },
       onElement: (element) => {
+        // An acknowledgement is link bookkeeping, not a packet: not counted against the flood
+        // limit (its bytes are), and never given to the section.
+        if (acks && this.#acknowledgement(link, element)) return;
         if (++this.#windowPackets > this.#options.maxPacketsPerSecond && this.#flooded()) return;
         this.#options.onElement(element);
       },
       onEnd: (end) => this.#ended(child, link, end),
     });
     this.#link = link;
-    link.open(this.#options.header);
+    link.open({
+      ...this.#options.header,
+      ...(this.#options.acks ? { id: streamId, ...advertiseAcksAttrs() } : {}),
+    });
     child.exited.then((code) => {
       if (stderr !== "") this.#stderrLine(stderr);
       const current = child === this.#child;
@@ -180,6 +212,26 @@ export class ProcessLink {
       closeCallback?.();
       if (current) this.#exited(code);
     });
+  }
+
+  /**
+   * True when `element` is an acknowledgement, which is applied; one that is malformed, goes back
+   * or past what was written ends the stream (R48), and so this run of the child.
+   */
+  #acknowledgement(link: StreamLink, element: Element): boolean {
+    let h: number | undefined;
+    try {
+      h = readAck(element);
+    } catch (error) {
+      throw new StreamError("invalid-xml", (error as Error).message);
+    }
+    if (h === undefined) return false;
+    try {
+      this.#outbox.acknowledged(link, h);
+    } catch (error) {
+      throw new StreamError("undefined-condition", (error as Error).message);
+    }
+    return true;
   }
 
   #stderrLine(line: string): void {
