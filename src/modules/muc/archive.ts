@@ -24,8 +24,10 @@ import {
   type Context,
   MUC_MESSAGE,
   MUC_ROOM_GONE,
+  MUC_ROOM_LOADED,
   type MucMessageEvent,
   type MucRoomGoneEvent,
+  type MucRoomLoadedEvent,
   type MucService,
 } from "./service.ts";
 
@@ -45,6 +47,7 @@ export class RoomArchives {
     });
     api.hook<MucMessageEvent>(MUC_MESSAGE, (event) => this.#store(event));
     api.hook<MucRoomGoneEvent>(MUC_ROOM_GONE, ({ room }) => this.#remove(room));
+    api.hook<MucRoomLoadedEvent>(MUC_ROOM_LOADED, ({ room }) => this.#loadHistory(room));
     // The writes of messages already broadcast finish before the section stops.
     api.onUnload(() => this.#archive.idle());
   }
@@ -69,6 +72,23 @@ export class RoomArchives {
     const id = this.#ids.next(event.stamp);
     this.#archive.add(event.room, id, sender, stanza, event.stamp);
     stanza.append(xml("stanza-id", { xmlns: NS_SID, by: event.room, id }));
+  }
+
+  /**
+   * Fills the history of a persistent room just read from XDB with its newest archived messages
+   * (the history itself lives in memory only), each with its stanza-id as when it was broadcast.
+   */
+  async #loadHistory(room: Room): Promise<void> {
+    if (!this.archives(room) || room.historyLimit === 0) return;
+    const last = { before: "", max: room.historyLimit, flip: false, mustExist: [] };
+    const limits = { page: room.historyLimit, maxPage: room.historyLimit };
+    const page = await this.#archive.page(room.jid, last, limits);
+    for (const { id, stamp, message } of page.items) {
+      const stanza = message.clone();
+      stripStanzaIds(stanza, room.jid);
+      stanza.append(xml("stanza-id", { xmlns: NS_SID, by: room.jid, id }));
+      room.addHistory(stanza, Date.parse(stamp));
+    }
   }
 
   /** Deletes the archive of a room that left storage, after its writes in flight. */

@@ -166,3 +166,21 @@ Deno.test("RoomArchives deletes a room's archive when the room is destroyed", as
   assert.deepEqual(forwarded, []);
   assert.equal(count, "0");
 });
+
+Deno.test("muc-component 1: a persistent room read again after a restart gives the history on entering from its archive", async () => {
+  await using muc = await mucTester();
+  await muc.create(ALICE, "Alice", PERSISTENT);
+  for (const body of ["one", "two", "three"]) await muc.send(say(ALICE, body));
+  const ids = muc.take(ALICE).map((m) => m.getChild("stanza-id", NS_SID)!.attrs.id);
+  await muc.world.restart();
+  muc.inbox.length = 0;
+  const joined = await muc.join(BOB, "Bob", ROOM, `<history maxstanzas="2"/>`);
+  const history = joined.filter((s) => s.is("message") && s.getChild("body"));
+  assert.deepEqual(history.map((m) => m.getChildText("body")), ["two", "three"]);
+  assert.deepEqual(history.map((m) => m.attrs.from), [`${ROOM}/Alice`, `${ROOM}/Alice`]);
+  assert.deepEqual(history.map((m) => m.getChild("stanza-id", NS_SID)?.attrs.id), ids.slice(1));
+  for (const message of history) {
+    assert.equal(message.getChildren("stanza-id").length, 1, message.toString());
+    assert.ok(message.getChild("delay", "urn:xmpp:delay")?.attrs.stamp, message.toString());
+  }
+});

@@ -61,6 +61,18 @@ export interface MucRoomGoneEvent {
   room: string;
 }
 
+/**
+ * The event fired (and awaited) with `MucRoomLoadedEvent` when a persistent room is read from XDB
+ * into memory (a first use since the service started, say after a restart of its process): the
+ * room archive (archive.ts) fills the room's discussion history from its newest messages, so the
+ * history on entering survives a restart as the room does.
+ */
+export const MUC_ROOM_LOADED = "muc-room-loaded";
+
+export interface MucRoomLoadedEvent {
+  room: Room;
+}
+
 /** One stanza being handled: the packet (the cause of what is sent), addresses parsed. */
 export interface Context {
   packet: Packet;
@@ -90,6 +102,10 @@ export class MucService {
     const raced = this.rooms.get(jid);
     if (raced) return raced;
     const room = Room.fromElement(jid, stored, this.defaults(jid), this.settings.history);
+    await this.api.fire<MucRoomLoadedEvent>(MUC_ROOM_LOADED, { room });
+    // Loading the history awaited XDB too: the first one to finish wins, as above.
+    const loaded = this.rooms.get(jid);
+    if (loaded) return loaded;
     this.rooms.set(jid, room);
     return room;
   }

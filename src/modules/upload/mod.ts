@@ -12,6 +12,9 @@
  * </service>
  * ```
  *
+ * It runs only in-process, beside an http section of the same config (placement.ts: the http
+ * section reaches the files through an in-memory offer); `jabberd check` says so.
+ *
  * Without `url`, slots point at the first http listener of this server (fine on one machine;
  * behind a proxy or for other machines, say the public URL). Quotas count a user's slots that
  * have not expired, uploaded or not.
@@ -30,6 +33,7 @@ import { describe, errorReply, StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import { NS_DATA_FORMS, NS_DISCO_INFO, NS_HTTP_UPLOAD, NS_UPLOAD_CONFIG } from "../../util/ns.ts";
 import { type Element, xml } from "../../xml/element.ts";
+import { checkUploadPlacement, refuseOutOfProcess } from "./placement.ts";
 import { UploadSlots } from "./slots.ts";
 
 const UPLOAD = options({
@@ -44,6 +48,7 @@ const UPLOAD = options({
 });
 
 export function register(api: ModuleApi): void {
+  refuseOutOfProcess(api.config);
   const settings = UPLOAD.read(api.config);
   const slots = new UploadSlots({
     maxSize: settings["max-size"],
@@ -72,6 +77,7 @@ export const uploadModule: ModuleDefinition = {
   sections: ["service"],
   validate(element, context) {
     UPLOAD.validate(element, context);
+    checkUploadPlacement(element, context);
   },
   register,
 };

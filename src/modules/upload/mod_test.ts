@@ -1,9 +1,13 @@
 /** Tests of the XEP-0363 upload service with the http section, on the memory adapters. */
 import assert from "node:assert/strict";
+import { denoAdapters } from "../../adapters/deno/mod.ts";
+import { loadConfigText } from "../../config/mod.ts";
 import { type TestServer, testServer } from "../../server/_testing.ts";
+import { builtinModules } from "../mod.ts";
 import { NS_DATA_FORMS, NS_DISCO_INFO, NS_HTTP_UPLOAD, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { parseDocument } from "../../xml/document.ts";
 import type { Element } from "../../xml/element.ts";
+import { refuseOutOfProcess } from "./placement.ts";
 
 const SERVICE = "upload.localhost";
 const ALICE = "alice@localhost/phone";
@@ -175,4 +179,57 @@ Deno.test("upload answers disco#info with its feature and max-file-size (XEP-036
     fields.map((f) => [f.attrs.var, f.getChildText("value")]),
     [["FORM_TYPE", NS_HTTP_UPLOAD], ["max-file-size", "1024"]],
   );
+});
+
+/** What `jabberd check` says about `text` (no files, no environment). */
+async function checkProblems(text: string): Promise<string[]> {
+  const { problems } = await loadConfigText(text, "/etc/jabberd/jabberd.xml", {
+    readTextFile: () => Promise.reject(new Error("no files")),
+    env: () => undefined,
+  }, builtinModules);
+  return problems.map((p) => `${p.line}: ${p.message}`);
+}
+
+Deno.test("muc-component 2: jabberd check refuses <upload> in a config without an http section, saying why", async () => {
+  assert.deepEqual(await checkProblems(config()), []);
+  const withoutHttp = config().replace(/<service id="http">[\s\S]*?<\/service>/, "");
+  assert.doesNotMatch(withoutHttp, /jabberd:config:http/);
+  const problems = await checkProblems(withoutHttp);
+  assert.equal(problems.length, 1, problems.join("\n"));
+  // Reported at the <upload> element (line 3 of the config), with what to do.
+  assert.match(problems[0], /^3: <upload> needs an <http xmlns="jabberd:config:http"> section/);
+  assert.match(problems[0], /add one .*or remove this <upload>/);
+});
+
+Deno.test("muc-component 2: the upload service refuses to start in a <fork> child or a worker thread", async () => {
+  const element = (text: string) => parseDocument(text, "test").root;
+  assert.throws(
+    () => refuseOutOfProcess(element(`<fork path="src/modules/upload/mod.ts"/>`)),
+    /cannot run in a <fork> child process: the http section serves its files/,
+  );
+  assert.throws(
+    () => refuseOutOfProcess(element(`<load thread="worker" path="src/modules/upload/mod.ts"/>`)),
+    /cannot run in a worker thread/,
+  );
+  refuseOutOfProcess(element(`<upload xmlns="jabberd:config:upload"/>`));
+  refuseOutOfProcess(element(`<load path="src/modules/upload/mod.ts"/>`));
+  // Loaded for real in a worker, the section fails to start and is stopped, saying why.
+  const root = new URL("../../../", import.meta.url).pathname;
+  const world = await testServer(
+    `<jabberd>
+      <service id="upload"><host>${SERVICE}</host>
+        <load thread="worker" path="src/modules/upload/mod.ts"/></service>
+      <xdb id="xdb"><host/><kv>:memory:</kv></xdb>
+    </jabberd>`,
+    { adapters: denoAdapters(), file: `${root}jabberd.xml` },
+  );
+  try {
+    const failed = /upload failed to start.*cannot run in a worker thread/;
+    for (let i = 0; i < 200 && !world.logLines().some((line) => failed.test(line)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.ok(world.logLines().some((line) => failed.test(line)), world.logLines().join("\n"));
+  } finally {
+    await world.stop();
+  }
 });
