@@ -4,11 +4,15 @@
  * `with` filter a match on the stored item's attributes. Writes go out at once and are not
  * waited for by routing; a query of an archive first waits for that archive's writes in flight.
  *
+ * Backpressure: at most `maxQueued` messages wait unwritten (queued or in a request in flight);
+ * above that `full` is true and `room()` tells when to go on, so that the session manager holds
+ * the sender back (ROUTING.md R34) instead of letting memory grow with the backlog.
+ *
  * Stored item: `<m with="bare JID" jid="full JID" stamp="ISO time">message</m>`, the message as
  * the archive owner sent or received it (a room: as it broadcast it, `with` its sender's real
  * JID), without the stanza-id that names this entry.
  */
-import type { XdbClient, XdbLogEntry } from "../server/module_api.ts";
+import type { Timers, XdbClient, XdbLogEntry } from "../server/module_api.ts";
 import { xdbMatch } from "../server/xdb_client.ts";
 import { StanzaError } from "../util/errors.ts";
 import type { JID } from "../util/jid.ts";
@@ -42,9 +46,11 @@ export interface PageLimits {
 
 /** Removes the stanza-ids that claim to be `by` (XEP-0359 §3.1: only the server sets them). */
 export function stripStanzaIds(stanza: Element, by: string): void {
-  stanza.children = stanza.children.filter((child) =>
-    typeof child === "string" || !child.is("stanza-id", NS_SID) || child.attrs.by !== by
-  );
+  const forged = (child: Element | string) =>
+    typeof child !== "string" && child.is("stanza-id", NS_SID) && child.attrs.by === by;
+  // Almost no message carries one: no new array for those (this runs for every message).
+  if (!stanza.children.some(forged)) return;
+  stanza.children = stanza.children.filter((child) => !forged(child));
 }
 
 /** A group of appends of one host, sent as one XDB request. */
@@ -60,6 +66,19 @@ interface Batch {
  * stored (codec.ts: 32,000 UTF-16 units of JSON, with its quoting and structure).
  */
 const MAX_ARCHIVED_CHARS = 24_000;
+/** Messages waiting unwritten before senders are held back (see `full`). */
+const MAX_QUEUED = 5_000;
+
+export interface ArchiveOptions {
+  /** Messages waiting unwritten before `full` is true (default 5000). */
+  maxQueued?: number;
+  /**
+   * How long a request waits for more messages before it goes out (default 0: after the current
+   * run of the event loop), on `timer`. A query, `idle()` and a full queue send at once.
+   */
+  delayMs?: number;
+  timer?: Pick<Timers, "setTimeout">;
+}
 
 export class Archive {
   readonly #xdb: XdbClient;
@@ -70,10 +89,47 @@ export class Archive {
   readonly #sending = new Map<string, Promise<void>>();
   /** Per owner, other writes in flight (preferences, registrations, trims). */
   readonly #writes = new Map<string, Set<Promise<unknown>>>();
+  readonly #maxQueued: number;
+  readonly #delayMs: number;
+  readonly #timer: Pick<Timers, "setTimeout"> | undefined;
+  /** Messages added and not yet written (waiting, or in a request in flight). */
+  #queued = 0;
+  /** Resolved when `#queued` falls below the bound again. */
+  #room: { promise: Promise<void>; resolve(): void } | undefined;
 
-  constructor(xdb: XdbClient, failed: (what: string, error: unknown) => void) {
+  constructor(
+    xdb: XdbClient,
+    failed: (what: string, error: unknown) => void,
+    options: ArchiveOptions = {},
+  ) {
     this.#xdb = xdb;
     this.#failed = failed;
+    this.#maxQueued = options.maxQueued ?? MAX_QUEUED;
+    this.#delayMs = options.delayMs ?? 0;
+    this.#timer = options.timer;
+    if (this.#delayMs > 0 && !this.#timer) throw new RangeError("delayMs needs a timer");
+    if (!(this.#maxQueued >= 1)) throw new RangeError("maxQueued must be at least 1");
+  }
+
+  /** True when so many messages wait unwritten that senders should wait for `room()`. */
+  get full(): boolean {
+    return this.#queued >= this.#maxQueued;
+  }
+
+  /** How many messages wait unwritten. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Resolves once fewer than the bound of messages wait unwritten (at once when already so). */
+  room(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    if (!this.#room) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => resolve = done);
+      this.#room = { promise, resolve };
+    }
+    return this.#room.promise;
   }
 
   /** True when `message` is small enough to archive (one KV value per message). */
@@ -101,10 +157,17 @@ export class Archive {
       const done = new Promise<void>((resolve) => settle = resolve);
       batch = { entries: [], done, settle };
       this.#waiting.set(host, batch);
-      // Sent after the current run of the event loop, so that a burst becomes one request.
-      if (!this.#sending.has(host)) queueMicrotask(() => this.#send(host));
+      // Sent after the current run of the event loop (or `delayMs`), so that a burst becomes
+      // one request; while a request is in flight, the next one waits for its answer.
+      if (!this.#sending.has(host)) {
+        if (this.#delayMs > 0) this.#timer!.setTimeout(() => this.#send(host), this.#delayMs);
+        else queueMicrotask(() => this.#send(host));
+      }
     }
     batch.entries.push({ owner, key: id, item });
+    this.#queued++;
+    // Full: whoever waits for room should not also wait for the delay.
+    if (this.full && this.#delayMs > 0) queueMicrotask(() => this.#send(host));
   }
 
   #send(host: string): void {
@@ -115,6 +178,11 @@ export class Archive {
       this.#failed(`${batch.entries.length} messages of ${host}`, error);
     }).finally(() => {
       batch.settle();
+      this.#queued -= batch.entries.length;
+      if (this.#room && !this.full) {
+        this.#room.resolve();
+        this.#room = undefined;
+      }
       this.#sending.delete(host);
       this.#send(host);
     });
@@ -135,6 +203,7 @@ export class Archive {
   /** Resolves once the writes to `owner`'s archive started before now have settled. */
   async settled(owner: string): Promise<void> {
     const host = owner.slice(owner.indexOf("@") + 1);
+    this.#send(host); // a reader does not wait for the delay
     await Promise.all([
       this.#sending.get(host),
       this.#waiting.get(host)?.done,
@@ -145,6 +214,7 @@ export class Archive {
   /** Resolves once no write is in flight (the section stops). */
   async idle(): Promise<void> {
     while (this.#writes.size + this.#waiting.size + this.#sending.size > 0) {
+      for (const host of [...this.#waiting.keys()]) this.#send(host);
       await Promise.all([
         ...this.#sending.values(),
         ...[...this.#waiting.values()].map((batch) => batch.done),

@@ -106,8 +106,10 @@ Deno.test("R27 XdbRequests matches each reply to its request by id", async () =>
   assert.equal(await write, undefined);
   assert.equal((await vcard)?.name, "vCard");
   assert.equal((await roster)?.name, "query");
-  // A reply already taken is not taken again, and no timer is left behind.
+  // A reply already taken is not taken again; the one timer expires without arming another.
   assert.equal(client.handleReply(reply(sent[0], "result")), false);
+  assert.equal(clock.pending, 1);
+  clock.advance(10_000);
   assert.equal(clock.pending, 0);
 });
 
@@ -160,7 +162,7 @@ Deno.test("XdbRequests.cancelAll() rejects every request in flight and clears it
   assert.equal(clock.pending, 0);
 });
 
-Deno.test("XdbRequests times each request out at its own deadline with one timer", async () => {
+Deno.test("XdbRequests times each request out at its own deadline with one timer, left armed between requests", async () => {
   const { sent, client, reply, clock } = setup(1000);
   const first = client.get("u@example.org", "a");
   clock.advance(400);
@@ -179,10 +181,17 @@ Deno.test("XdbRequests times each request out at its own deadline with one timer
   clock.advance(1);
   await assert.rejects(second, /XDB get for u@example.org \(b\) got no reply in 1000 ms/);
   assert.equal(clock.pending, 0);
-  // A reply to every request in flight leaves no timer behind.
+  // Answered requests set no timer of their own: the one timer, left armed when the last reply
+  // came, covers the next request and expires without arming another once nothing is in flight.
   const third = client.get("u@example.org", "c");
+  assert.equal(clock.pending, 1);
   client.handleReply(reply(sent[2], "result"));
   await third;
+  const fourth = client.get("u@example.org", "d");
+  client.handleReply(reply(sent[3], "result"));
+  await fourth;
+  assert.equal(clock.pending, 1, "still the one timer");
+  clock.advance(1000);
   assert.equal(clock.pending, 0);
 });
 

@@ -90,6 +90,12 @@ export class Element {
     return out;
   }
 
+  /** The first child element, or undefined (no array made, unlike `elements[0]`). */
+  firstElement(): Element | undefined {
+    for (const child of this.children) if (typeof child !== "string") return child;
+    return undefined;
+  }
+
   /** The first child element with this local name (and namespace, when given). */
   getChild(local: string, ns?: string): Element | undefined {
     for (const child of this.children) {

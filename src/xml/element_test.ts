@@ -80,3 +80,10 @@ Deno.test("Element.remove() and setAttr() change the tree", () => {
   el.remove("b").setAttr("x", undefined).setAttr("y", "2");
   assert.equal(el.toString(), "<a y='2'><c/>t</a>");
 });
+
+Deno.test("Element.firstElement() skips text and returns the first child element, or undefined", () => {
+  const route = xml("route", {}, "  ", xml("message", { id: "1" }), xml("presence"));
+  assert.equal(route.firstElement()?.attrs.id, "1");
+  assert.equal(xml("route", {}, "only text").firstElement(), undefined);
+  assert.equal(xml("route").firstElement(), undefined);
+});

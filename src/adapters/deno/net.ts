@@ -103,7 +103,11 @@ class NodeConnection implements Connection {
   #tls: TlsInfo | undefined;
   #onData: ((chunk: Uint8Array) => void) | undefined;
   #onClose: ((error?: Error) => void) | undefined;
-  #pending: (string | Uint8Array)[] = [];
+  /** Text written this turn and not yet flushed (the common case: c2s writes only text). */
+  #pendingText = "";
+  /** Everything not yet flushed, in order, once some write of this turn was binary. */
+  #pendingChunks: (string | Uint8Array)[] | undefined;
+  /** On the list of connections the next flush writes out. */
   #flushScheduled = false;
   #paused = false;
   #upgrading = false;
@@ -143,13 +147,48 @@ class NodeConnection implements Connection {
 
   write(data: string | Uint8Array): void {
     if (this.#ending || this.#closed) return;
-    this.#pending.push(data);
-    // Everything written during one macrotask goes out in one socket write.
+    if (typeof data === "string" && this.#pendingChunks === undefined) {
+      this.#pendingText += data;
+    } else {
+      const chunks = this.#pendingChunks ??= this.#pendingText === "" ? [] : [this.#pendingText];
+      this.#pendingText = "";
+      chunks.push(data);
+    }
+    // Everything written to a connection during one turn of the event loop goes out in one
+    // socket write, and one immediate flushes every connection written to in that turn (not an
+    // immediate per connection: routing writes to a different connection for nearly every
+    // stanza).
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flush);
+      NodeConnection.#toFlush.push(this);
+      if (NodeConnection.#toFlush.length === 1) setImmediate(NodeConnection.#flushAll);
     }
   }
+
+  /** Connections written to since the last flush, in the order of their first write. */
+  static #toFlush: NodeConnection[] = [];
+  /** The list being flushed, swapped with `#toFlush` so that neither is made anew per turn. */
+  static #flushing: NodeConnection[] = [];
+
+  static #flushAll = (): void => {
+    const list = NodeConnection.#toFlush;
+    NodeConnection.#toFlush = NodeConnection.#flushing;
+    NodeConnection.#flushing = list;
+    for (let i = 0; i < list.length; i++) {
+      const connection = list[i];
+      // A connection flushed early (close, STARTTLS) was taken off with its flag cleared.
+      if (!connection.#flushScheduled) continue;
+      try {
+        connection.#flush();
+      } catch (error) {
+        // One socket that refuses a write must not keep the others' output back: it is
+        // dropped, and its close event reports the error.
+        connection.#error ??= error as Error;
+        connection.#socket.destroy();
+      }
+    }
+    list.length = 0;
+  };
 
   pause(): void {
     this.#paused = true;
@@ -206,21 +245,23 @@ class NodeConnection implements Connection {
     (this.#graceTimer as { unref?: () => void }).unref?.();
   }
 
-  #flush = (): void => {
+  #flush(): void {
     this.#flushScheduled = false;
-    if (this.#upgrading || this.#pending.length === 0 || this.#socket.destroyed) return;
-    const pending = this.#pending;
-    this.#pending = [];
-    if (pending.length === 1) {
-      this.#socket.write(pending[0]);
-    } else if (pending.every((item) => typeof item === "string")) {
-      this.#socket.write(pending.join(""));
-    } else {
+    if (this.#upgrading || this.#socket.destroyed) return;
+    const chunks = this.#pendingChunks;
+    if (chunks !== undefined) {
+      this.#pendingChunks = undefined;
       this.#socket.write(
-        Buffer.concat(pending.map((item) => typeof item === "string" ? Buffer.from(item) : item)),
+        chunks.length === 1 ? chunks[0] : Buffer.concat(
+          chunks.map((item) => typeof item === "string" ? Buffer.from(item) : item),
+        ),
       );
+    } else if (this.#pendingText !== "") {
+      const text = this.#pendingText;
+      this.#pendingText = "";
+      this.#socket.write(text);
     }
-  };
+  }
 
   #dataListener = (chunk: Uint8Array): void => {
     this.#onData?.(chunk);
@@ -233,7 +274,8 @@ class NodeConnection implements Connection {
   #closeListener = (): void => {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
+    this.#pendingText = "";
+    this.#pendingChunks = undefined;
     clearTimeout(this.#graceTimer);
     this.#onClose?.(this.#error);
   };
@@ -325,6 +367,11 @@ class NodeListener implements Listener {
   }
 }
 
+/** Why a listen with `reusePort` fails off Linux (the OS's name follows). */
+export const REUSE_PORT_LINUX_ONLY =
+  "Sharing a listening port between processes (reusePort, SO_REUSEPORT) works on Linux only; " +
+  "this system is ";
+
 export class DenoNet implements NetAdapter {
   listen(options: ListenOptions, onConnection: (conn: Connection) => void): Promise<Listener> {
     let server: net.Server;
@@ -346,9 +393,15 @@ export class DenoNet implements NetAdapter {
     } else {
       server = net.createServer((socket) => onConnection(new NodeConnection(socket)));
     }
+    if (options.reusePort && Deno.build.os !== "linux") {
+      return Promise.reject(new Error(REUSE_PORT_LINUX_ONLY + Deno.build.os));
+    }
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: options.hostname, port: options.port }, () => {
+      // node:net passes reusePort to the socket (SO_REUSEPORT) without --unstable-net, unlike
+      // Deno.listen (docs/runtime-notes.md).
+      const reusePort = options.reusePort === true;
+      server.listen({ host: options.hostname, port: options.port, reusePort }, () => {
         server.off("error", reject);
         resolve(new NodeListener(server));
       });

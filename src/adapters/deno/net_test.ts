@@ -187,3 +187,98 @@ Deno.test("DenoNet listens on :: and reports the port it got", async () => {
     await listener.close();
   }
 });
+
+Deno.test("DenoNet writes of one turn go out as one socket write per connection, in order", async () => {
+  const net = new DenoNet();
+  const accepted: Connection[] = [];
+  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+    accepted.push(conn);
+  });
+  const { Socket } = await import("node:net");
+  const original = Socket.prototype.write;
+  const writes = new Map<unknown, number>();
+  // Counts the node:net writes each server-side socket makes (the syscalls the batching saves).
+  Socket.prototype.write = function (this: unknown, ...args: unknown[]) {
+    writes.set(this, (writes.get(this) ?? 0) + 1);
+    return (original as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof original;
+  const clients: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      clients.push(await Deno.connect({ hostname: "127.0.0.1", port: listener.address.port }));
+    }
+    for (let tries = 0; accepted.length < 2 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(accepted.length, 2);
+    writes.clear();
+    // One turn: text to both, bytes in the middle of the second one's.
+    accepted[0].write("<a/>");
+    accepted[1].write("<b/>");
+    accepted[0].write("<c/>");
+    accepted[1].write(new TextEncoder().encode("<é/>"));
+    accepted[1].write("<d/>");
+    accepted[0].write("<e/>");
+    const expected = ["<a/><c/><e/>", "<b/><é/><d/>"];
+    for (let i = 0; i < 2; i++) {
+      const want = new TextEncoder().encode(expected[i]).length;
+      const got: Uint8Array[] = [];
+      let length = 0;
+      const buffer = new Uint8Array(256);
+      while (length < want) {
+        const n = await clients[i].read(buffer);
+        if (n === null) break;
+        got.push(buffer.slice(0, n));
+        length += n;
+      }
+      const text = new TextDecoder().decode(
+        got.reduce((all, part) => new Uint8Array([...all, ...part]), new Uint8Array()),
+      );
+      assert.equal(text, expected[i]);
+    }
+    assert.deepEqual([...writes.values()], [1, 1]);
+  } finally {
+    Socket.prototype.write = original;
+    for (const client of clients) client.close();
+    for (const conn of accepted) conn.close();
+    await listener.close();
+  }
+});
+
+Deno.test("DenoNet a connection whose socket write throws is closed, and the others of the turn still get theirs", async () => {
+  const net = new DenoNet();
+  const accepted: Connection[] = [];
+  const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+    accepted.push(conn);
+  });
+  const { Socket } = await import("node:net");
+  const original = Socket.prototype.write;
+  const clients: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      clients.push(await Deno.connect({ hostname: "127.0.0.1", port: listener.address.port }));
+    }
+    for (let tries = 0; accepted.length < 2 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(accepted.length, 2);
+    const closed = new Promise<Error | undefined>((resolve) => accepted[0].onClose(resolve));
+    let first: unknown;
+    Socket.prototype.write = function (this: unknown, ...args: unknown[]) {
+      first ??= this;
+      if (this === first) throw new Error("refused by the test");
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof original;
+    accepted[0].write("<lost/>");
+    accepted[1].write("<kept/>");
+    const buffer = new Uint8Array(64);
+    const n = await clients[1].read(buffer);
+    assert.equal(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), "<kept/>");
+    assert.equal((await closed)?.message, "refused by the test");
+  } finally {
+    Socket.prototype.write = original;
+    for (const client of clients) client.close();
+    for (const conn of accepted) conn.close();
+    await listener.close();
+  }
+});

@@ -12,7 +12,7 @@
 import { describe, StanzaError } from "../../util/errors.ts";
 import { JID } from "../../util/jid.ts";
 import type { Element } from "../../xml/element.ts";
-import { bareText } from "./sessions.ts";
+import { bareText, fullOf } from "./sessions.ts";
 import type { OutboundEvent, Session, SmApi, StanzaEvent } from "./types.ts";
 
 /** The form of a destination address, as in the event names. */
@@ -27,6 +27,8 @@ export type Work = void | Promise<void>;
  */
 export interface SessionCore extends SmApi {
   deliver(element: Element): void;
+  /** In a farm: sends a stanza for a user with no session here to its home (farm_homes.ts). */
+  readonly homes?: { forwardAway(stanza: Element, bare: string): boolean };
 }
 
 type StanzaName = "message" | "presence" | "iq";
@@ -71,7 +73,8 @@ export function fromSession(sm: SessionCore, session: Session, received: Element
     }
     return;
   }
-  const full = session.jid.toString();
+  // Made once per session: text built per stanza would also be hashed again by every lookup.
+  const full = fullOf(session);
   // c2s stamps `from`; a packet is immutable once delivered, so a fix is made on a copy.
   const stanza = received.attrs.from === full ? received : received.clone();
   stanza.attrs.from = full;
@@ -88,9 +91,9 @@ export function fromSession(sm: SessionCore, session: Session, received: Element
   let work: Work = undefined;
   try {
     const taken = handled(sm, PRE_EVENTS[local][formOf(to)], event, true);
-    if (taken === false) work = send(sm, stanza, to, session);
+    if (taken === false) work = send(sm, event);
     else if (taken !== true) {
-      work = taken.then((taken) => taken ? undefined : send(sm, stanza, to, session));
+      work = taken.then((taken) => taken ? undefined : send(sm, event));
     }
   } catch (error) {
     failed(sm, stanza, error);
@@ -100,10 +103,13 @@ export function fromSession(sm: SessionCore, session: Session, received: Element
 }
 
 /** A session's stanza no `pre-…` hook took: to our inbound events, or into the tree. */
-function send(sm: SessionCore, stanza: Element, to: JID | undefined, session: Session): Work {
+function send(sm: SessionCore, event: OutboundEvent): Work {
+  const { stanza, to, origin } = event;
   // No `to` from a client: addressed to its own account (RFC 6120 §10.3).
-  if (!to) return inbound(sm, stanza, session.jid.bare, session);
-  if (sm.api.servesHost(to.domain)) return inbound(sm, stanza, to, session);
+  if (!to) return inbound(sm, stanza, origin.jid.bare, origin);
+  // The outbound event has every field of the inbound one (`from` is the origin's JID), so it
+  // is handed on as it is: one event object per message, not two.
+  if (sm.api.servesHost(to.domain)) return dispatchLocal(sm, event as StanzaEvent);
   sm.deliver(stanza);
 }
 
@@ -131,14 +137,19 @@ export function inbound(sm: SessionCore, stanza: Element, to?: JID, origin?: Ses
   const event: StanzaEvent = origin
     ? { stanza, to: target, from, origin }
     : { stanza, to: target, from };
+  return dispatchLocal(sm, event);
+}
+
+/** Fires the inbound events of a stanza for our hosts or users; failures answered by `failed`. */
+function dispatchLocal(sm: SessionCore, event: StanzaEvent): Work {
   let work: Work;
   try {
     work = toLocal(sm, event);
   } catch (error) {
-    failed(sm, stanza, error);
+    failed(sm, event.stanza, error);
     return;
   }
-  if (work) return work.catch((error) => failed(sm, stanza, error));
+  if (work) return work.catch((error) => failed(sm, event.stanza, error));
 }
 
 function parseFrom(stanza: Element): JID | undefined {
@@ -163,6 +174,8 @@ function toLocal(sm: SessionCore, event: StanzaEvent): Work {
   const bare = bareText(to);
   const self = origin !== undefined && form === "bare" && bareText(origin.jid) === bare;
   if (form !== "host" && !self && sm.sessions.ofUser(bare).length === 0) {
+    // In a farm the user's sessions may live on another node (ROUTING.md R42).
+    if (sm.homes?.forwardAway(stanza, bare)) return;
     return sm.userExists(bare).then((exists) => {
       if (exists) return fire(sm, event, form, self);
       // RFC 6121 §8.5.1: no such user. Presence is dropped; replyError never answers an error

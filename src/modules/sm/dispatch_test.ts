@@ -261,3 +261,56 @@ Deno.test("the sm's hosts are the tree's, and isAdmin() follows <admin>", async 
   assert.equal(await world.sm.userExists("juliet@localhost"), true);
   await world.stop();
 });
+
+Deno.test("a message from a session to a local user fires message/bare with the event pre-message/bare saw, to, from and origin unchanged", async () => {
+  const events: { name: string; event: StanzaEvent }[] = [];
+  const feature: SmFeature = {
+    name: "same-event",
+    register(sm) {
+      for (const name of ["pre-message/bare", "message/bare"]) {
+        sm.api.hook<StanzaEvent>(name, (event) => {
+          events.push({ name, event });
+        }, 10);
+      }
+    },
+  };
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  const romeo = world.bind("romeo@localhost/orchard");
+  // Available (what the presence feature, not registered here, would set on <presence/>): a
+  // message to the bare JID is delivered to it (RFC 6121 §8.5.2.1.1).
+  (romeo as { available: boolean }).available = true;
+  await world.send(
+    xml("message", { to: "romeo@localhost", type: "chat" }, xml("body", {}, "hi")),
+    juliet,
+  );
+  assert.deepEqual(events.map(({ name }) => name), ["pre-message/bare", "message/bare"]);
+  const [outbound, inbound] = events.map(({ event }) => event);
+  // One event object per message: the outbound one already has every field the inbound needs.
+  assert.equal(inbound, outbound);
+  assert.equal(inbound.to.toString(), "romeo@localhost");
+  assert.equal(inbound.from?.toString(), "juliet@localhost/balcony");
+  assert.equal(inbound.origin, juliet);
+  assert.equal(world.take(romeo)[0]?.getChildText("body"), "hi");
+  await world.stop();
+});
+
+Deno.test("a message from a session without to fires message/bare for its own account with an event of its own", async () => {
+  const events: StanzaEvent[] = [];
+  const feature: SmFeature = {
+    name: "own-account",
+    register(sm) {
+      sm.api.hook<StanzaEvent>("message/bare", (event) => {
+        events.push(event);
+        return true;
+      }, 10);
+    },
+  };
+  const world = await smWorld({ features: [feature] });
+  const juliet = world.bind("juliet@localhost/balcony");
+  await world.send(xml("message", { type: "chat" }, xml("body", {}, "note to self")), juliet);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].to.toString(), "juliet@localhost");
+  assert.equal(events[0].from?.toString(), "juliet@localhost/balcony");
+  await world.stop();
+});

@@ -32,7 +32,7 @@ export function registerDefaultRouting(sm: SessionManager): void {
     return true;
   }, DEFAULT_PRIORITY);
   api.hook<StanzaEvent>("iq/full", ({ stanza, to }) => {
-    const session = sm.sessions.get(to.toString());
+    const session = sm.sessions.get(fullText(to));
     // RFC 6121 §8.5.3.2.1: an iq for a resource that does not exist gets service-unavailable.
     if (session) sm.sendToSession(session, stanza);
     else sm.replyError(stanza, new StanzaError("service-unavailable"));
@@ -47,7 +47,7 @@ export function registerDefaultRouting(sm: SessionManager): void {
       return api.fire("presence/bare", event) ?? true;
     }
     // Available, unavailable and error presence go to that resource, or nowhere (§8.5.3.2.1).
-    const session = sm.sessions.get(event.to.toString());
+    const session = sm.sessions.get(fullText(event.to));
     if (session) sm.sendToSession(session, stanza);
     return true;
   }, DEFAULT_PRIORITY);

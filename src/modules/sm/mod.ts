@@ -10,6 +10,7 @@ import { StanzaError } from "../../util/errors.ts";
 import { NS_SM_CONFIG } from "../../util/ns.ts";
 import { withCause } from "./causes.ts";
 import { readSmConfig, validateSmConfig } from "./config.ts";
+import { farmHomes } from "./farm_homes.ts";
 import { inbound } from "./dispatch.ts";
 import { smFeatures } from "./features/mod.ts";
 import { registerDefaultRouting } from "./message_routing.ts";
@@ -42,9 +43,14 @@ export function sessionManagerModule(features: readonly SmFeature[]): ModuleDefi
     async register(api) {
       const sm = new SessionManager(api, readSmConfig(api.config));
       registerDefaultRouting(sm);
+      // In a farm, a user's sessions live on one home node (farm_homes.ts, ROUTING.md R41).
+      const homes = farmHomes(sm);
+      sm.homes = homes;
       api.handle("deliver", (packet: Packet) =>
         withCause(packet, () => {
-          if (packet.kind === "route") return handleRoute(sm, packet.element);
+          if (packet.kind === "route") {
+            return homes?.route(packet) ?? handleRoute(sm, packet.element);
+          }
           if (packet.kind !== "normal" || !STANZAS.has(packet.element.local)) return "pass";
           // Only stanzas for our hosts: the section's id is a host too (ROUTING.md R7), and a
           // stanza to it is not for one of our users.

@@ -11,6 +11,7 @@ import { Element } from "../../xml/element.ts";
 import { currentCause } from "./causes.ts";
 import type { SmConfig } from "./config.ts";
 import { inbound } from "./dispatch.ts";
+import type { FarmHomes } from "./farm_homes.ts";
 import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { fullOf, Sessions } from "./sessions.ts";
 import type { Session, SmApi } from "./types.ts";
@@ -19,6 +20,8 @@ export class SessionManager implements SmApi {
   readonly api: ModuleApi;
   readonly config: SmConfig;
   readonly sessions: Sessions = new Sessions();
+  /** The farm part (farm_homes.ts), set at register when a `<farm>` offers one. */
+  homes: FarmHomes | undefined = undefined;
   /** Stanzas `route()` processes locally, in order per recipient (ROUTING.md, "Who keeps which order"). */
   readonly #inboundQueue = new KeyedQueue();
 

@@ -10,7 +10,7 @@ import { JID } from "../../util/jid.ts";
 import { Element } from "../../xml/element.ts";
 import { fromSession, inbound } from "./dispatch.ts";
 import type { SessionManager } from "./session_manager.ts";
-import { SmSession } from "./sessions.ts";
+import { fullText, SmSession } from "./sessions.ts";
 
 export function handleRoute(
   sm: SessionManager,
@@ -78,7 +78,8 @@ function refuse(sm: SessionManager, connection: string, from: string, error: Sta
 function stanzaIn(sm: SessionManager, route: Element): HandlerResult | Promise<HandlerResult> {
   const connection = route.attrs.from;
   const jid = route.attrs.to !== undefined ? JID.tryParse(route.attrs.to) : undefined;
-  const session = jid ? sm.sessions.get(jid.toString()) : undefined;
+  // The JID's text made once (JID.tryParse hands out one object per address), not per stanza.
+  const session = jid ? sm.sessions.get(fullText(jid)) : undefined;
   if (!session || session.route !== connection) {
     // Not a session of ours (the sm restarted, or it was replaced): end that connection's
     // session so the client logs in again instead of talking into the void.
@@ -87,7 +88,7 @@ function stanzaIn(sm: SessionManager, route: Element): HandlerResult | Promise<H
     }
     return "done";
   }
-  const stanza = route.elements[0];
+  const stanza = route.firstElement();
   if (!stanza) return "done";
   // Answered at once when every hook did (no promise, no per-pair wait in the router).
   const work = fromSession(sm, session, stanza);

@@ -207,23 +207,61 @@ Deno.test('<cache prefetch="false"> reads nothing ahead of a login', async () =>
   }
 });
 
-Deno.test("<cache> shares a cached roster's items between readers, and copies other data", async () => {
+Deno.test("<cache> hands every reader of the credentials, blocklist and vCard a new root over the cached children, and copies other data", async () => {
   const world = await cachedWorld(`<cache/>`);
   try {
     const owner = `alice@${HOST}`;
     const roster = xml("query", { xmlns: "jabber:iq:roster" }, xml("item", { jid: "b@x" }));
-    await world.backDoor.set(owner, "jabber:iq:roster", roster);
+    // Rosters are kept only until read (test below).
+    const shared = ["jabberd:credentials", "urn:xmpp:blocking", "vcard-temp"];
+    for (const ns of shared) await world.backDoor.set(owner, ns, roster);
     await world.backDoor.set(owner, "n", xml("v", { xmlns: "n" }, xml("w")));
-    for (const ns of ["jabber:iq:roster", "n"]) await world.xdb.get(owner, ns);
-    const [first, second] = [
-      await world.xdb.get(owner, "jabber:iq:roster"),
-      await world.xdb.get(owner, "jabber:iq:roster"),
-    ];
-    assert.notEqual(first, second, "each reader gets its own root");
-    assert.equal(first!.elements[0], second!.elements[0], "the items are not copied");
-    assert.equal(first!.toString(), roster.toString());
+    // "sm" reads first, so the credentials read below is no login (no prefetch).
+    for (const ns of [...shared, "n"]) await world.xdb.get(owner, ns);
+    for (const ns of shared) {
+      const [first, second] = [await world.xdb.get(owner, ns), await world.xdb.get(owner, ns)];
+      assert.equal(first!.children, second!.children, `${ns}: the cached children, not a copy`);
+      // The cached element never becomes a child of a reply (which it would then keep alive).
+      assert.notEqual(first, second);
+      assert.equal(first!.elements[0].parent?.parent, undefined, `${ns}: the cached root is free`);
+      assert.equal(first!.toString(), roster.toString());
+    }
     const [one, two] = [await world.xdb.get(owner, "n"), await world.xdb.get(owner, "n")];
     assert.notEqual(one!.elements[0], two!.elements[0], "other data is copied for each reader");
+  } finally {
+    await world.stop();
+  }
+});
+
+Deno.test("<cache> keeps a roster only when read ahead for a login, and only until the first get takes it", async () => {
+  const world = await cachedWorld(`<cache/>`);
+  try {
+    const alice = `alice@${HOST}`;
+    const bob = `bob@${HOST}`;
+    const query = (text: string) => xml("query", { xmlns: "jabber:iq:roster" }, text);
+    const roster = (owner: string) => world.xdb.get(owner, "jabber:iq:roster");
+    for (const owner of [alice, bob]) {
+      await world.backDoor.set(owner, "jabberd:credentials", xml("credentials"));
+      await world.backDoor.set(owner, "jabber:iq:roster", query("stored"));
+    }
+    world.collect("c2s");
+    // c2s authenticates alice: her roster is read ahead and kept for the sm's first get.
+    world.router.deliver(
+      xml("xdb", { type: "get", to: alice, from: "c2s", ns: "jabberd:credentials", id: "1" }),
+    );
+    await world.settle(20);
+    await world.backDoor.set(alice, "jabber:iq:roster", query("changed behind"));
+    assert.equal((await roster(alice))?.text(), "stored", "the first get takes the read-ahead");
+    assert.equal((await roster(alice))?.text(), "changed behind", "then it is forgotten");
+    // A roster read that is no read-ahead (a probe to bob offline) is not kept.
+    assert.equal((await roster(bob))?.text(), "stored");
+    await world.backDoor.set(bob, "jabber:iq:roster", query("changed behind"));
+    assert.equal((await roster(bob))?.text(), "changed behind", "read from the store again");
+    // A committed set of a roster is not kept either.
+    await world.xdb.set(bob, "jabber:iq:roster", query("set"));
+    await world.backDoor.set(bob, "jabber:iq:roster", query("changed behind again"));
+    assert.equal((await roster(bob))?.text(), "changed behind again");
+    assert.deepEqual(world.logLines(), []);
   } finally {
     await world.stop();
   }

@@ -1,6 +1,6 @@
 /**
  * `<kv>` in an `<xdb>` section: stores XDB in a KV store (docs/architecture.md "Storage: XDB on Deno KV") and
- * answers the section's xdb packets (get, set, insert, remove) from it.
+ * answers the section's xdb packets (get, a get of several namespaces, set, insert, remove) from it.
  *
  * The text says where: a file path (relative to the config file's folder; its folder is created),
  * `:memory:` (lost at exit), a remote KV URL (`https://…`, Deno KV Connect, which reads its
@@ -18,6 +18,7 @@ import type { Packet } from "../../tree/packet.ts";
 import { type Element, Element as XmlElement } from "../../xml/element.ts";
 import {
   errorResult,
+  manyReply,
   readRequest,
   resultReply,
   XDB_CHANGED,
@@ -115,6 +116,22 @@ export const kvModule: ModuleDefinition = {
             reply = resultReply(element, data);
             break;
           }
+          case "many": {
+            // One batch of KV reads for all (store.ts); each namespace is announced as if read
+            // alone, so `<cache>` keeps every one of them.
+            const namespaces = request.namespaces!;
+            const data = await store.getMany(owner, namespaces);
+            for (let i = 0; i < namespaces.length; i++) {
+              api.fire<XdbLoadedEvent>(XDB_LOADED, {
+                packet,
+                owner,
+                ns: namespaces[i],
+                data: data[i],
+              });
+            }
+            reply = manyReply(element, namespaces, data);
+            break;
+          }
           case "set":
             await store.set(owner, ns, request.data);
             reply = resultReply(element);
@@ -141,7 +158,10 @@ export const kvModule: ModuleDefinition = {
           }
         }
         // Keyed logs are not elements: `<cache>` has nothing of theirs to keep right.
-        if (request.action !== "get" && request.range === undefined && !request.entries) {
+        if (
+          request.action !== "get" && request.action !== "many" && request.range === undefined &&
+          !request.entries
+        ) {
           api.fire<XdbChangedEvent>(XDB_CHANGED, { packet, request });
         }
       } catch (error) {

@@ -10,6 +10,8 @@
  * with `action="trim"` take `start`, `end`, `match`, and for range `limit`, `reverse="true"`,
  * `count="true"`; they answer `<range count?><item key="…">…</item></range>` and
  * `<trimmed count="…"/>`.
+ * A get with `action="many"` lists several namespaces in `ns`, separated by spaces, and answers
+ * `<data ns="…">element</data>` for each, in the order asked (an empty `<data>`: nothing stored).
  * Reply: `to`/`from` swapped, same `id` and `ns`, `type="result"` (a get's data as child, none
  * when nothing is stored) or `type="error"` with `<error>reason</error>`.
  */
@@ -18,7 +20,15 @@ import { Element } from "../../xml/element.ts";
 import type { XdbLogEntry, XdbRange } from "../../server/module_api.ts";
 import { appendEntries } from "../../server/xdb_client.ts";
 
-export type XdbAction = "get" | "set" | "insert" | "remove" | "append" | "range" | "trim";
+export type XdbAction =
+  | "get"
+  | "many"
+  | "set"
+  | "insert"
+  | "remove"
+  | "append"
+  | "range"
+  | "trim";
 
 export interface XdbRequest {
   action: XdbAction;
@@ -32,6 +42,8 @@ export interface XdbRequest {
   entries?: XdbLogEntry[];
   /** The items a range or trim covers. */
   range?: XdbRange;
+  /** The namespaces of a get of several (`action="many"`), in the order asked. */
+  namespaces?: string[];
 }
 
 /**
@@ -65,6 +77,7 @@ export function readRequest(packet: Packet): XdbRequest | undefined {
   const data = element.elements[0];
   if (type === "get") {
     if (action === "range") return { action: "range", owner, ns, range: rangeOf(element) };
+    if (action === "many") return { action: "many", owner, ns, namespaces: namespacesOf(ns) };
     return { action: "get", owner, ns };
   }
   switch (action) {
@@ -97,6 +110,36 @@ export function readRequest(packet: Packet): XdbRequest | undefined {
   }
 }
 
+/**
+ * The namespaces of a get of several: `ns` lists them separated by spaces (a namespace holds
+ * none). Throws for an empty list or one that names a namespace twice.
+ */
+export function namespacesOf(ns: string): string[] {
+  const namespaces = ns.split(" ").filter((part) => part !== "");
+  if (namespaces.length === 0) throw new Error("XDB get of several namespaces names none");
+  if (new Set(namespaces).size !== namespaces.length) {
+    throw new Error(`XDB get of several namespaces names one twice: "${ns}"`);
+  }
+  return namespaces;
+}
+
+/**
+ * The reply to a get of several: each namespace's data inside `<data ns="…">`, in the order
+ * asked, an empty `<data>` where nothing is stored.
+ */
+export function manyReply(
+  request: Element,
+  namespaces: readonly string[],
+  data: readonly (Element | undefined)[],
+): Element {
+  const reply = replyShell(request, "result");
+  for (let i = 0; i < namespaces.length; i++) {
+    const found = data[i];
+    reply.append(new Element("data", { ns: namespaces[i] }, found ? [found] : []));
+  }
+  return reply;
+}
+
 /** The range attributes of a request (`start`, `end`, `limit`, `reverse`, `match`, `count`). */
 export function rangeOf(element: Element): XdbRange {
   const { start, end, limit, reverse, match, count } = element.attrs;
@@ -122,9 +165,7 @@ export function bareOwner(address: string): string {
 
 /** The `type="result"` reply, with a get's data as its child. */
 export function resultReply(request: Element, data?: Element): Element {
-  const reply = replyShell(request, "result");
-  if (data) reply.append(data);
-  return reply;
+  return replyShell(request, "result", data);
 }
 
 /** The `type="error"` reply, with the reason as `<error>` text. */
@@ -132,14 +173,18 @@ export function errorResult(request: Element, reason: string): Element {
   return replyShell(request, "error").append(new Element("error", {}, [reason]));
 }
 
-function replyShell(request: Element, type: "result" | "error"): Element {
+/**
+ * The reply without data, or around `data`. Built through the constructor, which sets a child's
+ * parent only when it has none: data `<cache>` shares between readers stays as it is.
+ */
+function replyShell(request: Element, type: "result" | "error", data?: Element): Element {
   const attrs: Record<string, string> = { type };
   const { to, from, id, ns } = request.attrs;
   if (from !== undefined) attrs.to = from;
   if (to !== undefined) attrs.from = to;
   if (id !== undefined) attrs.id = id;
   if (ns !== undefined) attrs.ns = ns;
-  return new Element("xdb", attrs);
+  return new Element("xdb", attrs, data ? [data] : []);
 }
 
 /** The host of an owner: `user@host/resource` → `host`. */

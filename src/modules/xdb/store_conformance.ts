@@ -140,6 +140,30 @@ export function xdbStoreConformance(
     assert.equal(got?.text(), "v");
   });
 
+  add(
+    "getMany() answers as one get() each, in the order asked, for small and large owners",
+    async (kv) => {
+      const store = new XdbStore(kv);
+      const owner = "alice@example.org";
+      await store.set(owner, "n:a", xml("a", { xmlns: "n:a" }, xml("x", { i: "1" }), "text"));
+      await store.set(owner, "n:empty", xml("e", { xmlns: "n:empty", k: "v" }));
+      await store.set("bob@example.org", "n:a", xml("a", { xmlns: "n:a" }, "bob's"));
+      const asked = ["n:missing", "n:empty", "n:a"];
+      const expected = async () =>
+        (await Promise.all(asked.map((ns) => store.get(owner, ns)))).map((e) => e?.toString());
+      const got = async () => (await store.getMany(owner, asked)).map((e) => e?.toString());
+      assert.deepEqual(await got(), await expected());
+      assert.equal((await store.getMany(owner, asked))[2]?.getChild("x")?.attrs.i, "1");
+      // More than one list batch (100 keys): the shells by getMany, then the lists.
+      const roster = xml("query", { xmlns: ROSTER });
+      for (let i = 0; i < 150; i++) roster.append(xml("item", { jid: `c${i}@x` }));
+      await store.set(owner, ROSTER, roster);
+      asked.push(ROSTER);
+      assert.deepEqual(await got(), await expected());
+      assert.equal((await store.getMany(owner, asked))[3]?.getChildren("item").length, 150);
+    },
+  );
+
   add("set() replaces everything and set(undefined) removes every key", async (kv) => {
     const store = new XdbStore(kv);
     const owner = "alice@example.org";

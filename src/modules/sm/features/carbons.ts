@@ -10,7 +10,7 @@
 import { NS_CARBONS, NS_CLIENT, NS_FORWARD, NS_HINTS } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
 import type { OutboundEvent, Session, SmFeature, StanzaEvent } from "../types.ts";
-import { bareText } from "../sessions.ts";
+import { bareText, fullText } from "../sessions.ts";
 import { advertise } from "./advertise.ts";
 
 const ENABLED = "carbons";
@@ -35,6 +35,12 @@ export function eligible(message: Element): boolean {
   if (type !== "normal") return false;
   return message.getChild("body") !== undefined ||
     IM_PAYLOADS.some((ns) => message.getChildByNs(ns));
+}
+
+/** True when one of `sessions` has carbons enabled: the only ones that get copies. */
+function anyEnabled(sessions: readonly Session[]): boolean {
+  for (const session of sessions) if (session.data.get(ENABLED)) return true;
+  return false;
 }
 
 export const carbons: SmFeature = {
@@ -69,26 +75,26 @@ export const carbons: SmFeature = {
       }
     };
     // Before the core's delivery (priority -1); returns undefined so delivery goes on.
+    // Who could get a copy is checked first: with one session per user (the common case) no
+    // message is scanned (eligible() looks for four children) and no array is made.
     api.hook<StanzaEvent>("message/full", ({ stanza, to }) => {
-      if (!eligible(stanza)) return;
-      const original = sm.sessions.get(to.toString());
+      const sessions = sm.sessions.ofUser(bareText(to));
+      if (sessions.length < 2 || !anyEnabled(sessions)) return;
+      const original = sm.sessions.get(fullText(to));
       if (!original) return; // offline or unknown: no original, no carbon
-      const others = sm.sessions.ofUser(to.bareString()).filter((s) => s !== original);
-      copy(others, "received", stanza);
+      if (!eligible(stanza)) return;
+      copy(sessions.filter((s) => s !== original), "received", stanza);
     }, 10);
     api.hook<StanzaEvent>("message/bare", ({ stanza, to }) => {
-      if (!eligible(stanza)) return;
       const sessions = sm.sessions.ofUser(bareText(to));
-      // Nobody else to copy to, the common case: no arrays made per message.
-      if (sessions.length < 2) return;
+      if (sessions.length < 2 || !anyEnabled(sessions) || !eligible(stanza)) return;
       const best = Math.max(-1, ...sessions.filter((s) => s.available).map((s) => s.priority));
       if (best < 0) return;
       copy(sessions.filter((s) => !s.available || s.priority !== best), "received", stanza);
     }, 10);
     const sent = ({ stanza, origin }: OutboundEvent) => {
-      if (!eligible(stanza)) return;
       const mine = sm.sessions.ofUser(bareText(origin.jid));
-      if (mine.length < 2) return;
+      if (mine.length < 2 || !anyEnabled(mine) || !eligible(stanza)) return;
       const others = mine.filter((s) => s !== origin);
       copy(others, "sent", stanza);
     };

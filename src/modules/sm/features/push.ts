@@ -31,6 +31,7 @@ import {
 } from "../../../util/ns.ts";
 import { type Element, xml } from "../../../xml/element.ts";
 import type { Session, SessionEvent, SmApi, SmFeature, StanzaEvent, UserEvent } from "../types.ts";
+import { bareText, fullText } from "../sessions.ts";
 import { advertise } from "./advertise.ts";
 
 /** The id of every push iq; answers are told apart by who sends them to whom. */
@@ -202,22 +203,26 @@ export const push: SmFeature = {
     });
     const inactive = (session: Session | undefined): session is Session =>
       session !== undefined && session.data.has(CSI_INACTIVE);
-    /** Pushes for the inactive sessions among `sessions`; the message goes on being delivered. */
-    const forInactive = (owner: string, stanza: Element, sessions: readonly Session[]) => {
-      const resources = new Set(sessions.filter(inactive).map((s) => s.jid.resource));
-      if (resources.size === 0 || !worthPushing(stanza)) return;
+    /** Pushes for the devices of `resources`; the message goes on being delivered. */
+    const forInactive = (owner: string, stanza: Element, resources: ReadonlySet<string>) => {
+      if (!worthPushing(stanza)) return;
       publishSoon(owner, stanza, (registration) => resources.has(registration.resource));
     };
-    // Before csi (5) and the delivery (-1), taking nothing.
+    // Before csi (5) and the delivery (-1), taking nothing. No session inactive (the common
+    // case): nothing is made per message, not even an array.
     api.hook<StanzaEvent>("message/full", ({ stanza, to }) => {
-      const session = sm.sessions.get(to.toString());
-      if (session) forInactive(to.bareString(), stanza, [session]);
+      const session = sm.sessions.get(fullText(to));
+      if (inactive(session)) forInactive(bareText(to), stanza, new Set([session.jid.resource]));
       return undefined;
     }, 6);
     api.hook<StanzaEvent>("message/bare", ({ stanza, to }) => {
-      const owner = to.bareString();
-      const sessions = sm.sessions.ofUser(owner).filter((s) => s.available && s.priority >= 0);
-      forInactive(owner, stanza, sessions);
+      const owner = bareText(to);
+      let resources: Set<string> | undefined;
+      for (const session of sm.sessions.ofUser(owner)) {
+        if (!inactive(session) || !session.available || session.priority < 0) continue;
+        (resources ??= new Set()).add(session.jid.resource);
+      }
+      if (resources) forInactive(owner, stanza, resources);
       return undefined;
     }, 6);
 

@@ -9,7 +9,12 @@
  * retention sweep deletes messages older than `<mam retention>`.
  *
  * Settings: `<mam default="always|never|roster" retention="30d" sweep="1h" page="50"
- * max-page="250"/>` in `<sm>`; a retention of 0 keeps messages forever.
+ * max-page="250" max-unwritten="5000"/>` in `<sm>`; a retention of 0 keeps messages forever.
+ * `max-unwritten` bounds the archive writes waiting for the store: above it, messages wait
+ * before any hook sees them (backpressure, ROUTING.md R34), instead of memory growing.
+ * `write-delay` (default 0: after each turn of the event loop, while no request is in flight)
+ * lets archive writes gather longer into one XDB request and one KV commit; a query of the
+ * archive does not wait for it. 5ms measured no gain on a loaded machine, so it is off.
  */
 import { duration, integer, oneOf, options } from "../../../../config/options.ts";
 import { xdbMatch } from "../../../../server/xdb_client.ts";
@@ -42,6 +47,7 @@ import {
   readQuery,
   stripStanzaIds,
 } from "../../../../mam/mod.ts";
+import { bareText } from "../../sessions.ts";
 import { archives, type Prefs, prefsElement, readPrefs } from "./prefs.ts";
 
 export const MAM = options({
@@ -50,6 +56,8 @@ export const MAM = options({
   sweep: duration(3_600_000, { positive: true }),
   page: integer(50, { min: 1, max: 1000 }),
   "max-page": integer(250, { min: 1, max: 1000 }),
+  "max-unwritten": integer(5000, { min: 1, max: 1_000_000 }),
+  "write-delay": duration(0),
 });
 
 /** Payloads worth archiving without a body: end-to-end encrypted messages, invitations. */
@@ -85,6 +93,8 @@ export function archivable(message: Element): boolean {
 interface Policy {
   prefs: Prefs;
   roster: Set<string>;
+  /** True when nothing is archived (default never, no always list): hooks stop at once. */
+  never: boolean;
 }
 
 export const mam: SmFeature = {
@@ -100,6 +110,10 @@ export const mam: SmFeature = {
     const ids = new IdMaker();
     const archive = new Archive(api.xdb, (what, error) => {
       api.log.warn(`Cannot write the archive (${what}): ${describe(error)}`);
+    }, {
+      maxQueued: settings["max-unwritten"],
+      delayMs: settings["write-delay"],
+      timer: api.timer,
     });
     api.onUnload(() => archive.idle());
 
@@ -126,7 +140,7 @@ export const mam: SmFeature = {
             if (item.attrs.jid) roster.add(item.attrs.jid);
           }
         }
-        return { prefs, roster };
+        return { prefs, roster, never: prefs.default === "never" && prefs.always.size === 0 };
       })();
       policies.set(owner, loading);
       loading.then((policy) => {
@@ -144,7 +158,7 @@ export const mam: SmFeature = {
     };
     const forget = (owner: string) => policies.delete(owner);
     api.hook<SessionEvent>("resource-bind", ({ session }) => {
-      const owner = session.jid.bareString();
+      const owner = bareText(session.jid);
       const loading = loadPolicy(owner);
       if (loading instanceof Promise) archive.track(owner, loading);
     });
@@ -170,8 +184,8 @@ export const mam: SmFeature = {
 
     /** Archives for `owner` if their policy says so; answers the archive id. */
     const archiveFor = (owner: JID, peer: JID, stanza: Element, policy: Policy) => {
-      const bare = owner.bareString();
-      const peerBare = peer.bareString();
+      const bare = bareText(owner);
+      const peerBare = bareText(peer);
       if (!archives(policy.prefs, peerBare, () => policy.roster.has(peerBare))) return undefined;
       if (!archive.fits(stanza)) {
         api.log.debug(`Did not archive a message of ${bare}: too large`);
@@ -190,7 +204,7 @@ export const mam: SmFeature = {
     const load = (name: string) => (event: StanzaEvent) => {
       const { stanza, to } = event;
       if (stamped.has(stanza)) return;
-      const owner = to.bareString();
+      const owner = bareText(to);
       stripStanzaIds(stanza, owner);
       if (loaded(owner) || !archivable(stanza)) return;
       // The owner's preferences are not in memory (no session): read them, then handle the
@@ -199,13 +213,16 @@ export const mam: SmFeature = {
       return Promise.resolve(loadPolicy(owner)).then(() => api.fire(name, event) ?? true);
     };
     const stamp = ({ stanza, to, from }: StanzaEvent) => {
-      if (stamped.has(stanza) || !from || !archivable(stanza)) return;
-      const policy = loaded(to.bareString());
-      if (!policy) return; // forgotten again meanwhile: delivered unarchived
+      if (!from) return;
+      const policy = loaded(bareText(to));
+      // Not in memory: forgotten again meanwhile, delivered unarchived. Archiving nothing: no
+      // need to look into the message at all.
+      if (!policy || policy.never) return;
+      if (stamped.has(stanza) || !archivable(stanza)) return;
       stamped.add(stanza);
       const id = archiveFor(to, from, stanza, policy);
       // XEP-0359 §3: the delivered message carries the id the recipient's archive knows it by.
-      if (id) stanza.append(xml("stanza-id", { xmlns: NS_SID, by: to.bareString(), id }));
+      if (id) stanza.append(xml("stanza-id", { xmlns: NS_SID, by: bareText(to), id }));
     };
     for (const name of ["message/bare", "message/full"]) {
       // Above blocking (500), which fires the event again after reading its own list.
@@ -217,11 +234,12 @@ export const mam: SmFeature = {
     // --- messages a user sends: archived for the sender, the id told to their sent carbons ---
     const sentIds = new WeakMap<Element, { by: string; id: string }>();
     const outbound = ({ stanza, to, origin }: OutboundEvent) => {
-      const owner = origin.jid.bareString();
+      const owner = bareText(origin.jid);
       stripStanzaIds(stanza, owner);
       // To oneself: archived once, as it arrives.
-      if (!to || to.bareString() === owner || to.local === "" || !archivable(stanza)) return;
+      if (!to || to.local === "" || bareText(to) === owner) return;
       const policy = loaded(owner);
+      if (policy?.never || !archivable(stanza)) return;
       if (policy) {
         const id = archiveFor(origin.jid, to, stanza, policy);
         if (id) sentIds.set(stanza, { by: owner, id });
@@ -238,6 +256,20 @@ export const mam: SmFeature = {
       );
     };
     for (const kind of ["bare", "full"]) api.hook(`pre-message/${kind}`, outbound, 20);
+
+    // --- backpressure: too many archive writes unwritten hold messages back ---
+    // First of all hooks, so that nothing ran yet when the event is fired again once the
+    // archive has room: a session's next stanza waits for this one (ROUTING.md R34), so a
+    // sender faster than the store is slowed down instead of the backlog growing in memory.
+    // `goOn` is what the event answers when no hook takes it again (pre-…: route it on).
+    const gate = (name: string, goOn: boolean) => (event: StanzaEvent | OutboundEvent) => {
+      if (!archive.full) return;
+      return archive.room().then(() => api.fire(name, event) ?? goOn);
+    };
+    for (const kind of ["bare", "full"]) {
+      api.hook(`pre-message/${kind}`, gate(`pre-message/${kind}`, false), 10_000);
+      api.hook(`message/${kind}`, gate(`message/${kind}`, true), 10_000);
+    }
     api.hook<{ original: Element; copy: Element }>(CARBON_SENT, ({ original, copy }) => {
       const sent = sentIds.get(original);
       if (sent) copy.append(xml("stanza-id", { xmlns: NS_SID, ...sent }));

@@ -374,3 +374,53 @@ Deno.test("mam is advertised on the account and stanza ids on the host; <disable
     assert.equal(answer.error?.getChild("service-unavailable") !== undefined, disabled);
   }
 });
+
+Deno.test("issue 14 item 1: with max-unwritten reached, messages wait for the archive, then are delivered and archived once each, in order", async () => {
+  await using w = await world(`<mam max-unwritten="1"/>`);
+  const alice = await online(w, "alice@localhost/phone");
+  const bob = await online(w, "bob@localhost/pc");
+  // A burst: every message after the first finds the archive full and waits for its room.
+  const bodies = Array.from({ length: 12 }, (_, i) => `m${i}`);
+  await Promise.all(
+    bodies.map((body) =>
+      w.send(`<message type="chat" to="bob@localhost"><body>${body}</body></message>`, alice)
+    ),
+  );
+  const delivered = w.take(bob);
+  assert.deepEqual(delivered.map((m) => m.getChildText("body", CLIENT)), bodies);
+  for (const message of delivered) {
+    assert.equal(message.getChildren("stanza-id", SID).length, 1, "stamped once, not per firing");
+  }
+  const bobs = await query(w, bob);
+  assert.deepEqual(bobs.bodies, bodies);
+  assert.deepEqual(bobs.ids, delivered.map((m) => stanzaIds(m)["bob@localhost"]));
+  assert.deepEqual((await query(w, alice)).bodies, bodies);
+});
+
+Deno.test("issue 14 item 2: with default never, the archive hooks do not look into a message", async () => {
+  await using w = await world(`<mam default="never"/>`);
+  const alice = await online(w, "alice@localhost/phone");
+  const bob = await online(w, "bob@localhost/pc");
+  const message = parse(`<message type="chat" to="bob@localhost"><body>hi</body></message>`);
+  message.attrs.from = alice.jid.toString();
+  let scans = 0;
+  const getChild = message.getChild.bind(message);
+  message.getChild = (...args: Parameters<typeof getChild>) => (scans++, getChild(...args));
+  await w.send(message, alice);
+  assert.equal(w.take(bob)[0]?.getChildText("body", CLIENT), "hi");
+  assert.equal(scans, 0, "no archivable() (mam), eligible() (carbons) or push scan");
+  assert.deepEqual((await query(w, bob)).bodies, []);
+});
+
+Deno.test("issue 14 item 1: with a write-delay, a query finds the messages archived just before it", async () => {
+  // The test world's clock is manual: the delay's timer never fires, so the query must send.
+  await using w = await world(`<mam write-delay="50ms"/>`);
+  const alice = await online(w, "alice@localhost/phone");
+  const bob = await online(w, "bob@localhost/pc");
+  for (const body of ["a", "b"]) {
+    await w.send(`<message type="chat" to="bob@localhost"><body>${body}</body></message>`, alice);
+  }
+  assert.equal(w.take(bob).length, 2);
+  assert.deepEqual((await query(w, bob)).bodies, ["a", "b"]);
+  assert.deepEqual((await query(w, alice)).bodies, ["a", "b"]);
+});

@@ -44,6 +44,11 @@ export class PepService {
   readonly caps = new CapsCache();
   /** Owner bare JID → full JID of each resource that sent it available presence → its caps. */
   readonly #presences = new Map<string, Map<string, CapsRef | undefined>>();
+  /**
+   * The same pairs from the other side: full JID → the owners it sent presence to, so a session
+   * ending or a caps answer touches only its own owners, not every user online.
+   */
+  readonly #ownersOf = new Map<string, Set<string>>();
   /** Called after a node of an owner changed (the bookmarks bridge listens). */
   readonly #changed: ((owner: string, node: string) => Promise<void>)[] = [];
 
@@ -278,6 +283,9 @@ export class PepService {
     const before = seen.get(full);
     const fresh = !seen.has(full) || (before && capsKey(before)) !== (caps && capsKey(caps));
     seen.set(full, caps);
+    let owners = this.#ownersOf.get(full);
+    if (!owners) this.#ownersOf.set(full, owners = new Set());
+    owners.add(owner);
     if (!fresh || !caps) return;
     if (this.caps.features(caps, full)) {
       this.#background(this.sendLast(owner, full, caps), full);
@@ -290,17 +298,15 @@ export class PepService {
 
   /** `full` is no longer available to `owner` (or at all, when `owner` is omitted). */
   gone(owner: string | undefined, full: string): void {
-    if (owner !== undefined) {
-      const seen = this.#presences.get(owner);
+    const owners = this.#ownersOf.get(full);
+    for (const who of owner !== undefined ? [owner] : [...owners ?? []]) {
+      const seen = this.#presences.get(who);
       seen?.delete(full);
-      if (seen?.size === 0) this.#presences.delete(owner);
-      return;
+      if (seen?.size === 0) this.#presences.delete(who);
+      owners?.delete(who);
     }
-    for (const [who, seen] of this.#presences) {
-      seen.delete(full);
-      if (seen.size === 0) this.#presences.delete(who);
-    }
-    this.caps.forget(full);
+    if (owners?.size === 0) this.#ownersOf.delete(full);
+    if (owner === undefined) this.caps.forget(full);
   }
 
   /** The disco#info answer of `full` to a caps query: cached, then the waiting last items. */
@@ -308,8 +314,8 @@ export class PepService {
     if (!query) return this.caps.failed(full);
     const caps = await this.caps.answered(full, query);
     if (!caps) return;
-    for (const [owner, seen] of this.#presences) {
-      const current = seen.get(full);
+    for (const owner of [...this.#ownersOf.get(full) ?? []]) {
+      const current = this.#presences.get(owner)?.get(full);
       if (current && capsKey(current) === capsKey(caps)) await this.sendLast(owner, full, current);
     }
   }

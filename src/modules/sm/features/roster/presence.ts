@@ -34,7 +34,8 @@ import {
   readdressed,
   sendPresenceOf,
 } from "./presence_broadcast.ts";
-import { type Roster, rosterStoreOf } from "./store.ts";
+import type { PresenceView } from "./presence_view.ts";
+import { rosterStoreOf } from "./store.ts";
 
 /** Where a session keeps the addresses it sent directed available presence to (§4.6). */
 const DIRECTED = "presence:directed";
@@ -57,28 +58,14 @@ export function priorityOf(presence: Element): number {
   return value < -128 || value > 127 ? 0 : value;
 }
 
-/** The bare JIDs of contacts that may see the user's presence (subscription from/both). */
-function subscribers(roster: Roster): string[] {
-  return [...roster.items.values()]
-    .filter((item) => item.subscription === "from" || item.subscription === "both")
-    .map((item) => item.jid);
-}
-
-/** The bare JIDs whose presence the user may see (subscription to/both): they get probes. */
-function publishers(roster: Roster): string[] {
-  return [...roster.items.values()]
-    .filter((item) => item.subscription === "to" || item.subscription === "both")
-    .map((item) => item.jid);
-}
-
 /**
  * Sends one presence from a session to its contacts and to the user's available resources
  * (`also`: the sending session too, whether or not it is available).
  */
-function broadcast(sm: SmApi, session: Session, presence: Element, roster: Roster): void {
+function broadcast(sm: SmApi, session: Session, presence: Element, view: PresenceView): void {
   const from = session.jid.toString();
   const bare = session.jid.bareString();
-  for (const contact of subscribers(roster)) sm.route(readdressed(presence, from, contact));
+  for (const contact of view.subscribers()) sm.route(readdressed(presence, from, contact));
   const own = new Set(availableSessions(sm, bare));
   own.add(session);
   for (const other of own) {
@@ -101,25 +88,25 @@ async function outboundBroadcast(sm: SmApi, session: Session, stanza: Element): 
   const user = session.jid.bareString();
   const store = rosterStoreOf(sm);
   await store.exclusive(user, async () => {
-    const roster = await store.load(user);
+    const view = await store.view(user);
     // What is broadcast: the client's presence without addresses (each copy gets its own).
     const presence = readdressed(stanza, undefined, undefined);
     if (stanza.attrs.type === "unavailable") {
       const wasAvailable = session.available;
       session.available = false;
       session.presence = undefined;
-      if (wasAvailable) broadcast(sm, session, presence, roster);
-      endDirected(sm, session, new Set(wasAvailable ? subscribers(roster) : []), presence);
+      if (wasAvailable) broadcast(sm, session, presence, view);
+      endDirected(sm, session, new Set(wasAvailable ? view.subscribers() : []), presence);
       return;
     }
     const initial = !session.available;
     session.available = true;
     session.priority = priorityOf(stanza);
     session.presence = presence;
-    broadcast(sm, session, presence, roster);
+    broadcast(sm, session, presence, view);
     if (initial) {
       const full = session.jid.toString();
-      for (const contact of publishers(roster)) {
+      for (const contact of view.publishers()) {
         sm.route(xml("presence", { type: "probe", from: user, to: contact }));
       }
       // §4.2.2: the new resource learns about the user's other available resources.
@@ -127,8 +114,12 @@ async function outboundBroadcast(sm: SmApi, session: Session, stanza: Element): 
         if (other === session || !other.presence) continue;
         sm.sendToSession(session, readdressed(other.presence, other.jid.toString(), full));
       }
-      // §3.1.3: requests that came while the user was away.
-      for (const request of roster.pending.values()) sm.sendToSession(session, request);
+      // §3.1.3: requests that came while the user was away (the view knows whether any did).
+      if (view.hasPending) {
+        for (const request of (await store.load(user)).pending.values()) {
+          sm.sendToSession(session, request);
+        }
+      }
     }
     sm.api.fire("session-available", { session });
   });
@@ -155,8 +146,8 @@ async function answerProbe(sm: SmApi, { to, from }: StanzaEvent): Promise<void> 
   }
   const store = rosterStoreOf(sm);
   await store.exclusive(user, async () => {
-    const item = (await store.load(user)).items.get(prober);
-    if (item?.subscription !== "from" && item?.subscription !== "both") {
+    // The view, not the roster: a login with 50 contacts online sends 50 probes.
+    if (!(await store.view(user)).seenBy(prober)) {
       sm.route(xml("presence", { type: "unsubscribed", from: user, to: prober }));
       return;
     }
@@ -171,25 +162,39 @@ async function sessionEnded(sm: SmApi, session: Session): Promise<void> {
   const wasAvailable = session.available;
   session.available = false;
   session.presence = undefined;
-  if (!wasAvailable && directedOf(session).size === 0) return;
   const user = session.jid.bareString();
   const store = rosterStoreOf(sm);
   await store.exclusive(user, async () => {
-    const roster = await store.load(user);
-    const unavailable = xml("presence", { type: "unavailable" });
-    const from = session.jid.toString();
-    if (wasAvailable) {
-      for (const contact of subscribers(roster)) {
-        sm.route(readdressed(unavailable, from, contact));
+    try {
+      if (wasAvailable || directedOf(session).size > 0) {
+        sendUnavailable(sm, session, wasAvailable, await store.view(user));
       }
-      for (const other of availableSessions(sm, user)) {
-        if (other !== session) {
-          sm.sendToSession(other, readdressed(unavailable, from, other.jid.toString()));
-        }
+    } finally {
+      // The user's last session ended: the view is read again at the next login.
+      if (sm.sessions.ofUser(user).every((other) => other === session)) store.forget(user);
+    }
+  });
+}
+
+/** Unavailable presence of an ended session to its contacts, resources and directed. */
+function sendUnavailable(
+  sm: SmApi,
+  session: Session,
+  wasAvailable: boolean,
+  view: PresenceView,
+): void {
+  const user = session.jid.bareString();
+  const unavailable = xml("presence", { type: "unavailable" });
+  const from = session.jid.toString();
+  if (wasAvailable) {
+    for (const contact of view.subscribers()) sm.route(readdressed(unavailable, from, contact));
+    for (const other of availableSessions(sm, user)) {
+      if (other !== session) {
+        sm.sendToSession(other, readdressed(unavailable, from, other.jid.toString()));
       }
     }
-    endDirected(sm, session, new Set(wasAvailable ? subscribers(roster) : []), unavailable);
-  });
+  }
+  endDirected(sm, session, new Set(wasAvailable ? view.subscribers() : []), unavailable);
 }
 
 export const presence: SmFeature = {

@@ -65,6 +65,8 @@ async function rosterGet(sm: SmApi, { stanza, origin }: StanzaEvent): Promise<vo
   const store = rosterStoreOf(sm);
   await store.exclusive(owner, async () => {
     const roster = await store.load(owner);
+    // The initial presence that follows reads this view instead of the roster again.
+    store.remember(owner, roster);
     const ver = await rosterVersion(roster);
     // Interested from now on (§2.1.6), also when the cached copy was current.
     origin!.interested = true;

@@ -20,6 +20,7 @@ import { bareOf } from "../../../../util/jid.ts";
 import { NS_ROSTER, NS_ROSTER_PENDING } from "../../../../util/ns.ts";
 import { Element, xml } from "../../../../xml/element.ts";
 import { KeyedQueue } from "../../../../util/keyed_queue.ts";
+import { PresenceView } from "./presence_view.ts";
 import type { SmApi } from "../../types.ts";
 import { type StateName, stateName, stateOf, type Subscription } from "./subscription_states.ts";
 
@@ -126,13 +127,53 @@ export async function rosterVersion(roster: Roster): Promise<string> {
   return [...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Rosters of one session manager, read and written through XDB, one user at a time. */
+/** A presence view and when its roster was read (`RosterStoreOptions.now`). */
+interface KeptView {
+  view: PresenceView;
+  read: number;
+}
+
+/** What the store needs of its session manager besides XDB. */
+export interface RosterStoreOptions {
+  /** Whether the user has sessions: their presence views are kept while they do. */
+  hasSessions?: (owner: string) => boolean;
+  /** The clock for the lifetime of the views of users without sessions (ms). */
+  now?: () => number;
+}
+
+/**
+ * How long a presence view is used before the roster is read again. Writes through this store
+ * keep a view current; this bounds how long a write by someone else goes unseen: another
+ * process or Deno Deploy isolate holding a session of the same user (deploy/isolates.ts makes a
+ * roster change in one of them), an import, an account deletion.
+ */
+export const VIEW_MS = 30_000;
+/** At most this many views of users without sessions are kept; the oldest go first. */
+export const OFFLINE_VIEWS_MAX = 10_000;
+
+/**
+ * Rosters of one session manager, read and written through XDB, one user at a time.
+ *
+ * Presence reads a compact `PresenceView` instead of the roster (docs/runtime-notes.md "Memory
+ * per session"): a user with sessions has one, made from a read of the roster while online and
+ * kept until the last session ends; a user without sessions (a probe to an offline contact) has
+ * one too, at most OFFLINE_VIEWS_MAX of them. Every write through this store updates the view;
+ * a view older than VIEW_MS is read again (a write by someone else).
+ */
 export class RosterStore {
   readonly #xdb: XdbClient;
   readonly #queue = new KeyedQueue();
+  readonly #hasSessions: (owner: string) => boolean;
+  readonly #now: () => number;
+  /** The views of users with sessions, with the time they were read. */
+  readonly #online = new Map<string, KeptView>();
+  /** The views of users without sessions, oldest first. */
+  readonly #offline = new Map<string, KeptView>();
 
-  constructor(xdb: XdbClient) {
+  constructor(xdb: XdbClient, options: RosterStoreOptions = {}) {
     this.#xdb = xdb;
+    this.#hasSessions = options.hasSessions ?? (() => false);
+    this.#now = options.now ?? (() => Date.now());
   }
 
   /**
@@ -148,35 +189,85 @@ export class RosterStore {
     return parseRoster(await this.#xdb.get(owner, NS_ROSTER));
   }
 
+  /**
+   * The presence view of `owner`'s roster (call inside `exclusive`): kept, or read from XDB.
+   * A user with sessions never gets a view read while offline: the login reads it again.
+   */
+  async view(owner: string): Promise<PresenceView> {
+    const now = this.#now();
+    const online = this.#online.get(owner);
+    if (online && now - online.read < VIEW_MS) return online.view;
+    const offline = this.#offline.get(owner);
+    if (offline && now - offline.read < VIEW_MS && !this.#hasSessions(owner)) return offline.view;
+    return this.remember(owner, await this.load(owner));
+  }
+
+  /** Keeps the view of a roster just read (call inside `exclusive`, as `view` does). */
+  remember(owner: string, roster: Roster): PresenceView {
+    const view = PresenceView.of(roster);
+    this.#offline.delete(owner);
+    if (this.#hasSessions(owner)) {
+      this.#online.set(owner, { view, read: this.#now() });
+    } else {
+      this.#online.delete(owner);
+      this.#offline.set(owner, { view, read: this.#now() });
+      if (this.#offline.size > OFFLINE_VIEWS_MAX) {
+        this.#offline.delete(this.#offline.keys().next().value!);
+      }
+    }
+    return view;
+  }
+
+  /** Drops the view of a user whose last session ended (call inside `exclusive`). */
+  forget(owner: string): void {
+    this.#online.delete(owner);
+  }
+
+  /** How many views are kept, of users with and without sessions (for tests and stats). */
+  get views(): { online: number; offline: number } {
+    return { online: this.#online.size, offline: this.#offline.size };
+  }
+
+  #viewOf(owner: string): PresenceView | undefined {
+    return (this.#online.get(owner) ?? this.#offline.get(owner))?.view;
+  }
+
   async putItem(owner: string, item: RosterItem): Promise<void> {
     const element = itemElement(item);
     element.attrs.xmlns = NS_ROSTER;
     await this.#xdb.insert(owner, NS_ROSTER, element, xdbMatch("item", { jid: item.jid }));
+    this.#viewOf(owner)?.setItem(item);
   }
 
   async removeItem(owner: string, jid: string): Promise<void> {
     await this.#xdb.remove(owner, NS_ROSTER, xdbMatch("item", { jid }));
+    this.#viewOf(owner)?.removeItem(jid);
   }
 
   async putPending(owner: string, jid: string, stanza: Element): Promise<void> {
     const element = new Element("pending", { xmlns: NS_ROSTER_PENDING, jid });
     element.append(stanza.clone());
     await this.#xdb.insert(owner, NS_ROSTER, element, xdbMatch("pending", { jid }));
+    this.#viewOf(owner)?.setPending(jid, true);
   }
 
   async removePending(owner: string, jid: string): Promise<void> {
     await this.#xdb.remove(owner, NS_ROSTER, xdbMatch("pending", { jid }));
+    this.#viewOf(owner)?.setPending(jid, false);
   }
 }
 
 const stores = new WeakMap<SmApi, RosterStore>();
 
 /** The one roster store of a session manager, shared by the roster, subscription and presence
- * features so that they share its per-user lock. */
+ * features so that they share its per-user lock and its presence views. */
 export function rosterStoreOf(sm: SmApi): RosterStore {
   let store = stores.get(sm);
   if (!store) {
-    store = new RosterStore(sm.api.xdb);
+    store = new RosterStore(sm.api.xdb, {
+      hasSessions: (owner) => sm.sessions.ofUser(owner).length > 0,
+      now: () => sm.api.timer.now(),
+    });
     stores.set(sm, store);
   }
   return store;
