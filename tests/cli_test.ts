@@ -3,33 +3,13 @@
  * files, and `start` on the memory adapters driven by signals.
  */
 import assert from "node:assert/strict";
-import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { memoryAdapters } from "../src/adapters/memory/mod.ts";
-import type { Adapters } from "../src/adapters/types.ts";
 import { runCli } from "../src/cli/mod.ts";
+import { runCaptured } from "../src/cli/_testing.ts";
 import type { Server } from "../src/server/server.ts";
 
-/** The Deno adapters with standard output and error captured. */
-function captured(): { adapters: Adapters; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const adapters = {
-    ...denoAdapters(),
-    stdout: (text: string) => void out.push(text),
-    stderr: (text: string) => void err.push(text),
-  };
-  return { adapters, out, err };
-}
-
-function run(args: string[]) {
-  const io = captured();
-  const dryAdapters = () => memoryAdapters().adapters;
-  return runCli(args, { adapters: io.adapters, dryAdapters }).then((code) => ({
-    code,
-    out: io.out.join(""),
-    err: io.err.join(""),
-  }));
-}
+/** The CLI on the Deno adapters (real files), what it printed captured. */
+const run = (args: string[]) => runCaptured(args);
 
 Deno.test("jabberd version prints the name and version", async () => {
   const { code, out } = await run(["version"]);

@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import { denoAdapters } from "../adapters/deno/mod.ts";
 import { getCredentials } from "../accounts/store.ts";
 import { verifyPlain } from "../accounts/credentials.ts";
-import { runCli } from "./mod.ts";
-import { memoryAdapters } from "../adapters/memory/mod.ts";
 import { openStorage } from "./storage.ts";
+import { runCaptured } from "./_testing.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/xep0227/", import.meta.url).pathname;
 
@@ -25,21 +24,7 @@ async function world() {
   <log id="elogger"><host/><logtype>error</logtype><stderr/></log>
 </jabberd>`,
   );
-  const run = async (args: string[], stdin?: string) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const adapters = {
-      ...denoAdapters(),
-      stdout: (text: string) => void out.push(text),
-      stderr: (text: string) => void err.push(text),
-    };
-    const code = await runCli([...args, "-c", config], {
-      adapters,
-      dryAdapters: () => memoryAdapters().adapters,
-      readStdinLine: stdin === undefined ? undefined : () => Promise.resolve(stdin),
-    });
-    return { code, out: out.join(""), err: err.join("") };
-  };
+  const run = (args: string[], stdin?: string) => runCaptured([...args, "-c", config], stdin);
   /** Opens the storage the commands use, runs `check`, and stops it. */
   const inspect = async <T>(check: Parameters<typeof withStorage<T>>[1]) =>
     await withStorage(config, check);

@@ -14,6 +14,7 @@ import { testServer, TLS_FIXTURES } from "../../src/server/_testing.ts";
 import type { InteropServer } from "../interop/harness.ts";
 import { CI } from "../interop/peers.ts";
 import { spawnLogged } from "../../bench/compare/proc.ts";
+import { freePort, stopChild, waitForPort } from "../jabberd_process.ts";
 
 export { CI };
 
@@ -80,31 +81,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A free TCP port on `ip`. */
-function freePort(ip: string): number {
-  const listener = Deno.listen({ hostname: ip, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Waits (bounded) until ip:port accepts connections while `child` lives. */
-async function waitForPort(ip: string, port: number, child: Deno.ChildProcess, log: () => string) {
-  let exited = false;
-  child.status.then(() => exited = true);
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    if (exited) throw new Error(`The peer exited while starting:\n${log().slice(-3000)}`);
-    try {
-      (await Deno.connect({ hostname: ip, port })).close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`Nothing listens on ${ip}:${port} after 30 s:\n${log().slice(-3000)}`);
-}
-
 /**
  * Waits (bounded) until ip:port can be bound: a peer that just stopped may hold its listening
  * socket a moment longer, and a peer that cannot bind its s2s port only logs it and runs on.
@@ -147,20 +123,7 @@ async function terminate(
   running: { child: Deno.ChildProcess; copied: Promise<unknown> },
   signal: Deno.Signal = "SIGTERM",
 ): Promise<void> {
-  try {
-    running.child.kill(signal);
-  } catch {
-    // Already gone.
-  }
-  const timer = setTimeout(() => {
-    try {
-      running.child.kill("SIGKILL");
-    } catch {
-      // Gone.
-    }
-  }, 5_000);
-  await running.child.status;
-  clearTimeout(timer);
+  await stopChild(running.child, signal, 5_000);
   await running.copied.catch(() => {});
 }
 
@@ -223,8 +186,9 @@ class PeerProcess implements Peer {
     const running = this.#launch();
     this.#running = running;
     try {
-      await waitForPort(this.ip, this.port, running.child, () => this.log());
-      await waitForPort(this.ip, S2S_PORT, running.child, () => this.log());
+      const log = () => this.log();
+      await waitForPort(running.child, this.port, { hostname: this.ip, log });
+      await waitForPort(running.child, S2S_PORT, { hostname: this.ip, log });
     } catch (error) {
       await terminate(running, "SIGKILL");
       throw error;
