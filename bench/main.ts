@@ -1,14 +1,19 @@
 /**
  * `deno task bench`: every microbenchmark of bench/, one table each; `deno task bench --compare`
- * runs the side-by-side comparison with Prosody and ejabberd instead (see bench/README.md).
+ * runs the side-by-side comparison with Prosody and ejabberd instead, `deno task bench --farm`
+ * one node against two nodes of a farm (see bench/README.md).
  */
 import { benchDeliveryTree } from "./delivery_tree.ts";
+import { benchKvWrites } from "./kv_writes.ts";
 import { benchRoutingWorker } from "./routing_worker.ts";
 import { benchSmRouting } from "./sm_routing.ts";
 import { benchWebSocket } from "./websocket.ts";
 import { benchXmlParser } from "./xml_parser.ts";
 
-if (Deno.args.includes("--compare")) {
+if (Deno.args.includes("--farm")) {
+  const { benchFarm, parseFarmArgs } = await import("./farm.ts");
+  await benchFarm(parseFarmArgs(Deno.args));
+} else if (Deno.args.includes("--compare")) {
   const { compare, parseArgs } = await import("./compare/main.ts");
   await compare(parseArgs(Deno.args));
 } else {
@@ -24,4 +29,6 @@ if (Deno.args.includes("--compare")) {
   console.table(await benchRoutingWorker());
   console.log("WebSocket next to TCP on real sockets: logins/s and messages routed/s");
   console.table(await benchWebSocket());
+  console.log("Deno KV: CPU µs per archive-shaped key written, by keys per atomic commit");
+  console.table(await benchKvWrites());
 }

@@ -5,14 +5,19 @@
  */
 import type { Account } from "./accounts.ts";
 import { Client, login, type Mechanism } from "./client.ts";
-import { CpuMeter, rssBytes, settle } from "./proc.ts";
+import { CpuMeter, type Processes, rssBytes, settle } from "./proc.ts";
 
 export interface Target {
   name: string;
   pid: number;
   port: number;
   domain: string;
+  /** Every process whose CPU is the server's when it is several (a farm: nodes, nats-server). */
+  pids?: readonly number[];
 }
+
+/** The processes whose CPU a phase counts as the server's. */
+const serverOf = (target: Target): Processes => target.pids ?? target.pid;
 
 /** One measured figure (one JSON line of the results). */
 export interface Result {
@@ -36,21 +41,23 @@ async function pool<T>(
   deadline: number,
   fn: (i: number) => Promise<T>,
 ): Promise<{ results: T[]; errors: string[] }> {
-  const results: T[] = [];
+  // Results by index, not by the order they finish: routing pairs client i with client i^1,
+  // which must be the accounts i and i^1.
+  const results: (T | undefined)[] = [];
   const errors: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < count && performance.now() < deadline) {
       const i = next++;
       try {
-        results.push(await fn(i));
+        results[i] = await fn(i);
       } catch (error) {
         errors.push(String(error instanceof Error ? error.message : error));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { results, errors };
+  return { results: results.filter((r): r is T => r !== undefined), errors };
 }
 
 /** Logs in accounts[from…from+count) and returns the clients; throws past the deadline. */
@@ -185,6 +192,8 @@ export interface RoutingOptions {
   /** Fixed offered rates in messages/s for the latency measurements. */
   rates: number[];
   deadlineMs: number;
+  /** The maximum-rate runs: to the partner's bare JID, full JID (default both; [] for none). */
+  forms?: readonly ("bare" | "full")[];
 }
 
 /**
@@ -197,7 +206,6 @@ export async function routingPhase(
   accounts: Account[],
   options: RoutingOptions,
 ): Promise<Result[]> {
-  const results: Result[] = [];
   const { clients, errors } = await loginMany(
     target,
     accounts,
@@ -214,164 +222,181 @@ export async function routingPhase(
     );
   }
   try {
-    const n = clients.length;
-    const encoder = new TextEncoder();
-    let delivered = 0;
-    let running = false;
-    let generator: CpuMeter, server: CpuMeter;
-    let g: ReturnType<CpuMeter["read"]>, s: ReturnType<CpuMeter["read"]>;
-    // Maximum rate, to the partner's bare JID (what chat clients address) and then to its full
-    // JID: whoever receives k messages lets its partner (their sender) send k more.
-    for (const form of ["bare", "full"] as const) {
-      const resource = form === "full" ? "/bench" : "";
-      // message[i] is what client i sends to its partner i^1.
-      const message = clients.map((_, i) =>
-        encoder.encode(
-          `<message to='${accounts[i ^ 1].user}@${target.domain}${resource}' type='chat'>` +
-            `<body>Benchmark message from ${accounts[i].user}, about as long as a chat line.` +
-            `</body></message>`,
-        )
-      );
-      delivered = 0;
-      running = true;
-      for (let i = 0; i < n; i++) {
-        const partner = i ^ 1;
-        clients[i].onData = (c) => {
-          const k = takeMessages(c);
-          delivered += k;
-          if (running) { for (let j = 0; j < k; j++) clients[partner].send(message[partner]); }
-        };
-      }
-      await settle(target.pid);
-      for (let i = 0; i < n; i++) clients[i].send(message[i]);
-      await sleep(options.warmupSeconds * 1000);
-      generator = new CpuMeter("self");
-      server = new CpuMeter(target.pid);
-      const before = delivered;
-      await sleep(options.seconds * 1000);
-      const count = delivered - before;
-      g = generator.read();
-      s = server.read();
-      running = false;
-      results.push({
-        server: target.name,
-        metric: `routed messages/s at max, ${form} JID`,
-        value: count / s.wall,
-        unit: "messages/s",
-        generatorCpu: g.percent,
-        serverCpu: s.percent,
-        note: `${count} messages in ${s.wall.toFixed(1)} s, ${n} users, 1 in flight per sender`,
-      });
-      results.push({
-        server: target.name,
-        metric: `server CPU-s per 100k messages at max, ${form} JID`,
-        value: (s.cpu / count) * 100_000,
-        unit: "CPU-seconds",
-        serverCpu: s.percent,
-      });
-      // Let the last messages in flight arrive before the next measurement.
-      await sleep(1000);
-    }
-
-    // Fixed rates, to bare JIDs: a 2 ms tick sends what is due. Each message carries its send time in its id, so a latency never depends on matching
-    // arrivals to sends in order (a FIFO that slipped by one message once made every later
-    // sample of that pair one send period too long).
-    const timed = clients.map((_, i) =>
-      `<message to='${accounts[i ^ 1].user}@${target.domain}' type='chat' id='t`
-    );
-    const body = `'><body>Benchmark message, about as long as a chat line.</body></message>`;
-    for (const offered of options.rates) {
-      const samples = new Float64Array(Math.ceil(offered * options.seconds * 1.2) + 1000);
-      let sampled = 0;
-      let measuring = false;
-      delivered = 0;
-      for (let i = 0; i < n; i++) {
-        clients[i].onData = (c) => {
-          const now = performance.now();
-          const text = c.text;
-          let end = 0;
-          for (let at = text.indexOf("</message>"); at >= 0; at = text.indexOf("</message>", end)) {
-            const id = text.lastIndexOf(" id='t", at);
-            const t = id >= end ? Number(text.slice(id + 6, text.indexOf("'", id + 6))) : -1;
-            if (t >= 0 && measuring && sampled < samples.length) samples[sampled++] = now - t;
-            delivered++;
-            end = at + 10;
-          }
-          c.text = end > 0 ? text.slice(end) : text.length > 65536 ? text.slice(-16) : text;
-        };
-      }
-      await settle(target.pid);
-      let sent = 0;
-      let next = 0;
-      const started = performance.now();
-      const warmupEnd = started + options.warmupSeconds * 1000;
-      const end = warmupEnd + options.seconds * 1000;
-      generator = new CpuMeter("self");
-      server = new CpuMeter(target.pid);
-      let windowStart = { sent: 0, delivered: 0 };
-      // The generator's own longest stall between ticks (event-loop lag, its GC pauses).
-      let lastTick = performance.now();
-      let maxGap = 0;
-      while (true) {
-        const now = performance.now();
-        if (measuring) maxGap = Math.max(maxGap, now - lastTick);
-        lastTick = now;
-        if (now >= end) break;
-        if (!measuring && now >= warmupEnd) {
-          measuring = true;
-          generator = new CpuMeter("self");
-          server = new CpuMeter(target.pid);
-          windowStart = { sent, delivered };
-        }
-        const due = Math.floor(((now - started) / 1000) * offered) - sent;
-        for (let j = 0; j < due; j++) {
-          clients[next].send(timed[next] + (measuring ? now.toFixed(3) : "-1") + body);
-          next = (next + 1) % n;
-          sent++;
-        }
-        await sleep(2);
-      }
-      g = generator.read();
-      s = server.read();
-      const sentInWindow = sent - windowStart.sent;
-      const deliveredInWindow = delivered - windowStart.delivered;
-      // Let what is in flight arrive (bounded) so that late messages still count as samples.
-      const drainEnd = performance.now() + 5000;
-      while (delivered < sent && performance.now() < drainEnd) await sleep(20);
-      measuring = false;
-      const sorted = samples.subarray(0, sampled).sort();
-      const pct = (p: number) => sorted[Math.min(sampled - 1, Math.floor((p / 100) * sampled))];
-      const lost = sent - delivered;
-      const note = `offered ${offered}/s: ${sentInWindow} sent, ${deliveredInWindow} delivered ` +
-        `in the window, ${sampled} samples (p90 ${pct(90)?.toFixed(1)}, p99.9 ${
-          pct(99.9)?.toFixed(1)
-        }, max ${sorted[sampled - 1]?.toFixed(1)} ms; generator's longest tick gap ${
-          maxGap.toFixed(1)
-        } ms)${lost > 0 ? `, ${lost} not delivered after 5 s` : ""}`;
-      for (const [p, name] of [[50, "p50"], [99, "p99"]] as const) {
-        results.push({
-          server: target.name,
-          metric: `${name} latency at ${offered} messages/s, bare JID`,
-          value: sampled ? pct(p) : NaN,
-          unit: "ms",
-          generatorCpu: g.percent,
-          serverCpu: s.percent,
-          note,
-        });
-      }
-      results.push({
-        server: target.name,
-        metric: `server CPU-s per 100k messages (at ${offered}/s)`,
-        value: (s.cpu / Math.max(1, deliveredInWindow)) * 100_000,
-        unit: "CPU-seconds",
-        serverCpu: s.percent,
-      });
-    }
+    return await routeOnline(target, clients, accounts.map((a) => a.user), options);
   } finally {
     for (const c of clients) c.onData = undefined;
     closeAll(clients);
     await sleep(500);
   }
+}
+
+/**
+ * The measurements of `routingPhase` on clients already online: client i is user `users[i]`
+ * and its partner is client i^1 (bench/farm.ts orders them to put pairs on chosen nodes).
+ * Leaves the clients online.
+ */
+export async function routeOnline(
+  target: Target,
+  clients: Client[],
+  users: readonly string[],
+  options: Omit<RoutingOptions, "users" | "deadlineMs">,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  const server = serverOf(target);
+  const n = clients.length;
+  const encoder = new TextEncoder();
+  let delivered = 0;
+  let running = false;
+  let generator: CpuMeter, serverMeter: CpuMeter;
+  let g: ReturnType<CpuMeter["read"]>, s: ReturnType<CpuMeter["read"]>;
+  // Maximum rate, to the partner's bare JID (what chat clients address) and then to its full
+  // JID: whoever receives k messages lets its partner (their sender) send k more.
+  for (const form of options.forms ?? ["bare", "full"] as const) {
+    const resource = form === "full" ? "/bench" : "";
+    // message[i] is what client i sends to its partner i^1.
+    const message = clients.map((_, i) =>
+      encoder.encode(
+        `<message to='${users[i ^ 1]}@${target.domain}${resource}' type='chat'>` +
+          `<body>Benchmark message from ${users[i]}, about as long as a chat line.` +
+          `</body></message>`,
+      )
+    );
+    delivered = 0;
+    running = true;
+    for (let i = 0; i < n; i++) {
+      const partner = i ^ 1;
+      clients[i].onData = (c) => {
+        const k = takeMessages(c);
+        delivered += k;
+        if (running) { for (let j = 0; j < k; j++) clients[partner].send(message[partner]); }
+      };
+    }
+    await settle(server);
+    for (let i = 0; i < n; i++) clients[i].send(message[i]);
+    await sleep(options.warmupSeconds * 1000);
+    generator = new CpuMeter("self");
+    serverMeter = new CpuMeter(server);
+    const before = delivered;
+    await sleep(options.seconds * 1000);
+    const count = delivered - before;
+    g = generator.read();
+    s = serverMeter.read();
+    running = false;
+    results.push({
+      server: target.name,
+      metric: `routed messages/s at max, ${form} JID`,
+      value: count / s.wall,
+      unit: "messages/s",
+      generatorCpu: g.percent,
+      serverCpu: s.percent,
+      note: `${count} messages in ${s.wall.toFixed(1)} s, ${n} users, 1 in flight per sender`,
+    });
+    results.push({
+      server: target.name,
+      metric: `server CPU-s per 100k messages at max, ${form} JID`,
+      value: (s.cpu / count) * 100_000,
+      unit: "CPU-seconds",
+      serverCpu: s.percent,
+    });
+    // Let the last messages in flight arrive before the next measurement.
+    await sleep(1000);
+  }
+
+  // Fixed rates, to bare JIDs: a 2 ms tick sends what is due. Each message carries its send time in its id, so a latency never depends on matching
+  // arrivals to sends in order (a FIFO that slipped by one message once made every later
+  // sample of that pair one send period too long).
+  const timed = clients.map((_, i) =>
+    `<message to='${users[i ^ 1]}@${target.domain}' type='chat' id='t`
+  );
+  const body = `'><body>Benchmark message, about as long as a chat line.</body></message>`;
+  for (const offered of options.rates) {
+    const samples = new Float64Array(Math.ceil(offered * options.seconds * 1.2) + 1000);
+    let sampled = 0;
+    let measuring = false;
+    delivered = 0;
+    for (let i = 0; i < n; i++) {
+      clients[i].onData = (c) => {
+        const now = performance.now();
+        const text = c.text;
+        let end = 0;
+        for (let at = text.indexOf("</message>"); at >= 0; at = text.indexOf("</message>", end)) {
+          const id = text.lastIndexOf(" id='t", at);
+          const t = id >= end ? Number(text.slice(id + 6, text.indexOf("'", id + 6))) : -1;
+          if (t >= 0 && measuring && sampled < samples.length) samples[sampled++] = now - t;
+          delivered++;
+          end = at + 10;
+        }
+        c.text = end > 0 ? text.slice(end) : text.length > 65536 ? text.slice(-16) : text;
+      };
+    }
+    await settle(server);
+    let sent = 0;
+    let next = 0;
+    const started = performance.now();
+    const warmupEnd = started + options.warmupSeconds * 1000;
+    const end = warmupEnd + options.seconds * 1000;
+    generator = new CpuMeter("self");
+    serverMeter = new CpuMeter(server);
+    let windowStart = { sent: 0, delivered: 0 };
+    // The generator's own longest stall between ticks (event-loop lag, its GC pauses).
+    let lastTick = performance.now();
+    let maxGap = 0;
+    while (true) {
+      const now = performance.now();
+      if (measuring) maxGap = Math.max(maxGap, now - lastTick);
+      lastTick = now;
+      if (now >= end) break;
+      if (!measuring && now >= warmupEnd) {
+        measuring = true;
+        generator = new CpuMeter("self");
+        serverMeter = new CpuMeter(server);
+        windowStart = { sent, delivered };
+      }
+      const due = Math.floor(((now - started) / 1000) * offered) - sent;
+      for (let j = 0; j < due; j++) {
+        clients[next].send(timed[next] + (measuring ? now.toFixed(3) : "-1") + body);
+        next = (next + 1) % n;
+        sent++;
+      }
+      await sleep(2);
+    }
+    g = generator.read();
+    s = serverMeter.read();
+    const sentInWindow = sent - windowStart.sent;
+    const deliveredInWindow = delivered - windowStart.delivered;
+    // Let what is in flight arrive (bounded) so that late messages still count as samples.
+    const drainEnd = performance.now() + 5000;
+    while (delivered < sent && performance.now() < drainEnd) await sleep(20);
+    measuring = false;
+    const sorted = samples.subarray(0, sampled).sort();
+    const pct = (p: number) => sorted[Math.min(sampled - 1, Math.floor((p / 100) * sampled))];
+    const lost = sent - delivered;
+    const note = `offered ${offered}/s: ${sentInWindow} sent, ${deliveredInWindow} delivered ` +
+      `in the window, ${sampled} samples (p90 ${pct(90)?.toFixed(1)}, p99.9 ${
+        pct(99.9)?.toFixed(1)
+      }, max ${sorted[sampled - 1]?.toFixed(1)} ms; generator's longest tick gap ${
+        maxGap.toFixed(1)
+      } ms)${lost > 0 ? `, ${lost} not delivered after 5 s` : ""}`;
+    for (const [p, name] of [[50, "p50"], [99, "p99"]] as const) {
+      results.push({
+        server: target.name,
+        metric: `${name} latency at ${offered} messages/s, bare JID`,
+        value: sampled ? pct(p) : NaN,
+        unit: "ms",
+        generatorCpu: g.percent,
+        serverCpu: s.percent,
+        note,
+      });
+    }
+    results.push({
+      server: target.name,
+      metric: `server CPU-s per 100k messages (at ${offered}/s)`,
+      value: (s.cpu / Math.max(1, deliveredInWindow)) * 100_000,
+      unit: "CPU-seconds",
+      serverCpu: s.percent,
+    });
+  }
+  for (const c of clients) c.onData = undefined;
   return results;
 }
 

@@ -6,8 +6,12 @@
 /** Clock ticks per second (`getconf CLK_TCK`); 100 on every Linux this runs on. */
 export const TICKS = 100;
 
-/** utime + stime of `pid` (or "self") in seconds. */
-export function cpuSeconds(pid: number | "self"): number {
+/** Whose CPU a meter reads: one process, this one, or several summed (a farm's processes). */
+export type Processes = number | "self" | readonly number[];
+
+/** utime + stime of `pid` (or "self", or the sum over several pids) in seconds. */
+export function cpuSeconds(pid: Processes): number {
+  if (typeof pid === "object") return pid.reduce((sum, one) => sum + cpuSeconds(one), 0);
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   // The command name may hold spaces and parentheses: fields start after the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -23,11 +27,11 @@ export function rssBytes(pid: number | "self", field = "VmRSS"): number {
 
 /** A CPU meter over a span of wall time. */
 export class CpuMeter {
-  #pid: number | "self";
+  #pid: Processes;
   #cpu: number;
   #wall: number;
 
-  constructor(pid: number | "self") {
+  constructor(pid: Processes) {
     this.#pid = pid;
     this.#cpu = cpuSeconds(pid);
     this.#wall = performance.now();
@@ -41,8 +45,8 @@ export class CpuMeter {
   }
 }
 
-/** Waits until `pid` uses less than 5% of a core over 500 ms (at most `limitMs`). */
-export async function settle(pid: number, limitMs = 10_000): Promise<void> {
+/** Waits until `pid` (together) uses less than 5% of a core over 500 ms (at most `limitMs`). */
+export async function settle(pid: Processes, limitMs = 10_000): Promise<void> {
   const end = performance.now() + limitMs;
   while (performance.now() < end) {
     const meter = new CpuMeter(pid);

@@ -6,10 +6,17 @@
  */
 import { type Account, writeProsodyAccounts, xep0227 } from "./accounts.ts";
 import { spawnLogged } from "./proc.ts";
+import { freePort, stopChild, waitForPort } from "../../tests/jabberd_process.ts";
 
 export const SERVER_CORE = "1";
 export const DOMAIN = "localhost";
 const ROOT = new URL("../../", import.meta.url).pathname;
+/**
+ * Message archiving (XEP-0313) in every server alike: on for every user (`always`, the default
+ * of our server and of bench/jabberd.xml) or off with BENCH_MAM=never, so that no server is
+ * measured archiving while another is not (bench/README.md, "Archiving").
+ */
+export const ARCHIVING = (Deno.env.get("BENCH_MAM") ?? "always") !== "never";
 
 export interface Running {
   name: string;
@@ -109,6 +116,15 @@ async function run(
   return text;
 }
 
+/** `jabberd import -c CONFIG FILE` (XEP-0227 accounts) to its end; throws with its output. */
+export async function jabberdImport(
+  config: string,
+  file: string,
+  env: Record<string, string>,
+): Promise<void> {
+  await run(Deno.execPath(), ["run", "-A", `${ROOT}main.ts`, "import", "-c", config, file], env);
+}
+
 async function which(command: string): Promise<boolean> {
   try {
     return (await new Deno.Command("which", { args: [command], stdout: "null", stderr: "null" })
@@ -118,31 +134,8 @@ async function which(command: string): Promise<boolean> {
   }
 }
 
-/** A free loopback TCP port (bound then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Waits until 127.0.0.1:port accepts a connection and the process is still alive. */
-async function waitForPort(port: number, child: Deno.ChildProcess, timeoutMs: number) {
-  let exited = false;
-  child.status.then(() => exited = true);
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    if (exited) throw new Error("the server exited while starting");
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
+/** A free loopback TCP port (bound then released): bench/farm.ts and others take it from here. */
+export { freePort };
 
 async function tail(path: string): Promise<string> {
   try {
@@ -150,23 +143,6 @@ async function tail(path: string): Promise<string> {
   } catch {
     return "(no log)";
   }
-}
-
-async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Gone.
-    }
-  }, 10_000);
-  await child.status;
-  clearTimeout(timer);
 }
 
 /** A started server; `launch` starts the process again (on the same data) for `restart`. */
@@ -183,13 +159,19 @@ async function running(
       return child.pid;
     },
     port,
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, "SIGTERM", 10_000),
     async restart() {
-      await stopChild(child);
+      await stopChild(child, "SIGTERM", 10_000);
       child = await launch();
     },
     logTail: () => tail(log),
   };
+}
+
+/** `BENCH_V8_FLAGS=--a,--b` runs our server with those V8 flags (to compare their effect). */
+function v8Flags(): string[] {
+  const flags = Deno.env.get("BENCH_V8_FLAGS");
+  return flags ? [`--v8-flags=${flags}`] : [];
 }
 
 export const ours: ServerKind = {
@@ -201,15 +183,7 @@ export const ours: ServerKind = {
     const config = `${ROOT}bench/jabberd.xml`;
     await Deno.writeTextFile(`${dir}/users.xml`, xep0227(DOMAIN, accounts, false));
     const started = performance.now();
-    await run(Deno.execPath(), [
-      "run",
-      "-A",
-      `${ROOT}main.ts`,
-      "import",
-      "-c",
-      config,
-      `${dir}/users.xml`,
-    ], env);
+    await jabberdImport(config, `${dir}/users.xml`, env);
     onImport((performance.now() - started) / 1000, "jabberd import of a XEP-0227 file");
     const prof = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
     const log = `${dir}/jabberd.log`;
@@ -223,6 +197,7 @@ export const ours: ServerKind = {
           "run",
           "-A",
           ...prof,
+          ...v8Flags(),
           `${ROOT}main.ts`,
           "start",
           "-c",
@@ -231,7 +206,7 @@ export const ours: ServerKind = {
         log,
         { ...env, NO_COLOR: "1" },
       );
-      await waitForPort(port, child, 60_000);
+      await waitForPort(child, port, { timeoutMs: 60_000 });
       return child;
     });
   },
@@ -272,9 +247,12 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 storage = "internal"
+-- Archiving as ours does it: every message of every user, kept for ever.
+default_archive_policy = true
+archive_expires_after = "never"
 -- No mod_limits: rate limits off.
 modules_enabled = { "roster", "saslauth", "disco", "carbons", "private", "vcard_legacy",
-  "version", "uptime", "time", "ping", "blocklist", "offline" }
+  "version", "uptime", "time", "ping", "blocklist", "offline"${ARCHIVING ? `, "mam"` : ""} }
 modules_disabled = { "s2s" }
 VirtualHost "${DOMAIN}"
 `,
@@ -285,7 +263,7 @@ VirtualHost "${DOMAIN}"
         ["-c", SERVER_CORE, "prosody", "--config", `${dir}/prosody.cfg.lua`],
         log,
       );
-      await waitForPort(port, child, 30_000);
+      await waitForPort(child, port, { timeoutMs: 30_000 });
       return child;
     });
   },
@@ -367,7 +345,7 @@ modules:
   mod_privacy: {}
   mod_offline: {}
   mod_admin_extra: {}
-`,
+${ARCHIVING ? "  mod_mam: {default: always, db_type: mnesia}\n" : ""}`,
     );
     const env = {
       EJABBERD_CONFIG_PATH: `${dir}/ejabberd.yml`,
@@ -403,7 +381,7 @@ modules:
         env,
       );
       try {
-        await waitForPort(port, child, 60_000);
+        await waitForPort(child, port, { timeoutMs: 60_000 });
       } finally {
         for (const pid of pidsNamed("epmd")) if (!epmdBefore.has(pid)) extraPids.add(pid);
       }
