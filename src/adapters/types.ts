@@ -94,6 +94,12 @@ export interface ListenOptions {
   port: number;
   /** When set, every accepted connection is TLS from the first byte (direct TLS). */
   tls?: ServerTlsOptions;
+  /**
+   * Shares the port with other listeners that set it too, in this or other processes (Linux
+   * SO_REUSEPORT: the kernel spreads new connections over them): the nodes of
+   * `jabberd start --nodes N`. A runtime that cannot rejects the listen with a sentence.
+   */
+  reusePort?: boolean;
 }
 
 export interface Listener {
@@ -132,10 +138,17 @@ export interface HttpServeOptions {
   port: number;
   /** When set, HTTPS with the default certificate (the http component's TLS listener). */
   tls?: ServerTlsOptions;
+  /** Shares the port with other servers that set it too, as `ListenOptions.reusePort`. */
+  reusePort?: boolean;
 }
 
 export interface HttpServer {
   readonly address: Address;
+  /**
+   * Set when the runtime serves the requests itself instead of listening on `address` (which
+   * then means nothing): who does, for the log, such as "deno serve".
+   */
+  readonly servedBy?: string;
   /** Stops accepting requests and closes the listening socket. */
   close(): Promise<void>;
 }
@@ -178,7 +191,8 @@ export interface ChildProcess {
   writeStdin(data: string | Uint8Array): void;
   /** Resolves with the exit code (or signal number + 128) when the process ends. */
   readonly exited: Promise<number>;
-  kill(signal?: "SIGTERM" | "SIGKILL"): void;
+  /** SIGHUP and SIGINT are for a child that handles them (the nodes of a supervisor). */
+  kill(signal?: "SIGTERM" | "SIGKILL" | "SIGHUP" | "SIGINT"): void;
 }
 
 export interface SpawnOptions {
@@ -353,8 +367,38 @@ export interface FileAdapter {
   remove(path: string): Promise<void>;
 }
 
+/**
+ * What a runtime can do, declared by its adapter set so the config check refuses, with a
+ * sentence, what the runtime cannot run (src/config/runtime_check.ts). Each flag says whether
+ * the adapters offer that part of the contract; a runtime that lacks one throws when it is used.
+ */
+export interface RuntimeCapabilities {
+  /** Named in the sentences: "Deno Deploy". */
+  name: string;
+  /** TCP listeners and outgoing connections (`net`): c2s on TCP, s2s, `<accept>`, `<connect>`. */
+  tcp: boolean;
+  /** UDP (`datagrams`): `<syslog>` over UDP. */
+  udp: boolean;
+  /** Child processes (`process.spawn`): `<exec>`, `<fork>`. */
+  processes: boolean;
+  /** Web Workers (`workers`): `<load thread="worker">`. */
+  workers: boolean;
+  /** Files that are still there after a restart (`files`): file logs, uploads. */
+  files: boolean;
+  /**
+   * Whether `http.serve` binds the address it is given. False when the runtime serves HTTP
+   * itself (`deno serve`, Deno Deploy) and hands every request to the one handler.
+   */
+  httpListen: boolean;
+}
+
 /** Everything the core gets from its runtime, bundled so it is passed in one argument. */
 export interface Adapters {
+  /**
+   * What this runtime cannot do, for the config check; absent: everything in this contract
+   * (the Deno and memory adapters).
+   */
+  runtime?: RuntimeCapabilities;
   net: NetAdapter;
   /** HTTP and WebSocket serving (the http component). */
   http: HttpAdapter;
@@ -362,6 +406,8 @@ export interface Adapters {
   process: ProcessAdapter;
   workers: WorkerAdapter;
   kv: KvAdapter;
+  /** NATS for the farm (docs/farm.md): subjects and JetStream KV buckets. */
+  nats: NatsAdapter;
   dns: DnsAdapter;
   clock: Clock;
   signals: SignalAdapter;
@@ -377,4 +423,94 @@ export interface Adapters {
    * Ctrl-D on an empty line). Only for when standard input is a terminal.
    */
   readHiddenLine(prompt: string): Promise<string | undefined>;
+}
+
+/**
+ * NATS, the engine the farm runs on (docs/farm.md): core publish, subscribe and request on
+ * subjects, and JetStream KV buckets for the session directory. Only what the farm uses.
+ */
+export interface NatsAdapter {
+  /** Connects to a NATS server (one URL or several of one cluster), or rejects with why not. */
+  connect(options: NatsConnectOptions): Promise<NatsLink>;
+}
+
+export interface NatsConnectOptions {
+  /** `nats://host:port` URLs. */
+  servers: string[];
+  /** The connection's name, shown by the server's monitoring. */
+  name?: string;
+}
+
+/** One connection to NATS. */
+export interface NatsLink {
+  publish(subject: string, data: Uint8Array): void;
+  /**
+   * Calls `onMessage` for each message on `subject`, in order. With `queue`, each message goes
+   * to one subscriber of that queue group (one-of-N); without, to every subscriber. Returns the
+   * function that unsubscribes.
+   */
+  subscribe(
+    subject: string,
+    onMessage: (message: NatsMessage) => void,
+    options?: { queue?: string },
+  ): () => void;
+  /**
+   * Sends `data` and waits for one reply: the reply's bytes, or undefined when nobody listens on
+   * the subject ("no responders", known at once) or nobody answered within `timeoutMs`.
+   */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array | undefined>;
+  /** Opens a KV bucket, making it when missing; `maxAgeMs` makes entries expire. */
+  bucket(name: string, options?: { maxAgeMs?: number }): Promise<NatsBucket>;
+  /**
+   * Calls `listener` when the connection to the server drops and when it is back (the client
+   * reconnects by itself; docs/farm.md "Failures"). Returns the function that stops listening.
+   */
+  onStatus(listener: (status: "disconnected" | "reconnected") => void): () => void;
+  /** Sends what is buffered and stops; the subscriptions end. */
+  close(): Promise<void>;
+}
+
+export interface NatsMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** Answers a request (nothing happens for a plain publish). */
+  respond(data: Uint8Array): void;
+}
+
+/** One value of a bucket, with the revision that wrote it. */
+export interface NatsBucketEntry {
+  key: string;
+  value: string;
+  revision: number;
+}
+
+/** One change a watch reports: a value written, or (`value` undefined) a key deleted. */
+export interface NatsBucketChange {
+  key: string;
+  value: string | undefined;
+  revision: number;
+  /** When the server stored the change, in ms since the epoch. */
+  created: number;
+}
+
+/** A JetStream KV bucket. Keys are NATS key characters only (`[-/_=.A-Za-z0-9]`). */
+export interface NatsBucket {
+  get(key: string): Promise<NatsBucketEntry | undefined>;
+  put(key: string, value: string): Promise<number>;
+  /** Writes only when the key holds nothing: its revision, or undefined when it holds a value. */
+  create(key: string, value: string): Promise<number | undefined>;
+  /** Writes only when the key is still at `revision`: the new revision, or undefined. */
+  update(key: string, value: string, revision: number): Promise<number | undefined>;
+  /** Deletes (only when still at `revision`, if given); false when it had changed. */
+  delete(key: string, revision?: number): Promise<boolean>;
+  /**
+   * Reports the current value of every key, then every change, to `onChange`, in order.
+   * `ready` resolves once the current values were reported; `stop` ends the watch.
+   */
+  watch(onChange: (change: NatsBucketChange) => void): Promise<NatsWatch>;
+}
+
+export interface NatsWatch {
+  readonly ready: Promise<void>;
+  stop(): void;
 }

@@ -37,8 +37,18 @@ const text = { type: "string" } as const;
 
 /** The commands and what each accepts. */
 export const COMMANDS: Record<string, CommandSpec> = {
-  start: { options: { "keep-going": { type: "boolean" } }, args: [0, 0] },
-  check: { args: [0, 0] },
+  start: {
+    // --supervised and --share-ports are hidden: a node started by the supervisor of --nodes
+    // (src/cli/nodes.ts), sharing its listening ports with the other nodes.
+    options: {
+      "keep-going": { type: "boolean" },
+      nodes: text,
+      supervised: { type: "boolean" },
+      "share-ports": { type: "boolean" },
+    },
+    args: [0, 0],
+  },
+  check: { options: { runtime: text }, args: [0, 0] },
   tree: { args: [0, 0] },
   version: { args: [0, 0] },
   status: { args: [0, 0] },

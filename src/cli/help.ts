@@ -24,7 +24,7 @@ Options:
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  start: `Usage: jabberd start [-c FILE] [--keep-going]
+  start: `Usage: jabberd start [-c FILE] [--keep-going] [--nodes N|auto]
 
 Runs the server. The config is FILE, else $JABBERD_CONFIG, else the embedded default config
 (localhost, XDB in ./data); the log says which. The whole file is validated before anything
@@ -39,6 +39,17 @@ Signals:
   SIGTERM, SIGINT  stop cleanly: listeners closed, queued XDB writes flushed
   SIGHUP           re-read the config: a bad file changes nothing and says why; a good one
                    starts new sections, stops removed ones and restarts changed ones
+
+A farm on one machine (README "Running a farm"): --nodes N, or <farm nodes="N|auto"> in the
+config ("auto": one node per core), makes this process a supervisor that runs N nodes of the
+same config, with JABBERD_NODE=n1…nN in their environment, sharing the listening ports
+(SO_REUSEPORT, Linux). It restarts a node that dies (after 1 s, doubling up to 30 s), passes
+SIGHUP on, stops every node (SIGTERM) on SIGTERM or SIGINT, and exits 0 once all have stopped
+(1 when one had to be killed after 60 s). The first node starts alone, the others once it is
+up. When the config's
+<farm><nats> names no NATS server that answers on this machine, it starts nats-server there
+(its store in the data folder's nats/), gives the nodes its URL as JABBERD_NATS and stops it
+last. --nodes 1 runs one node under the supervisor; --nodes 0 ignores <farm nodes>.
 `,
   status: `Usage: jabberd status [-c FILE]
 
@@ -62,16 +73,23 @@ stopped cleanly. Exits 0 when it stopped or was not running.
 Sends SIGHUP to the server named by the config's pidfile: it re-reads its config, and its log
 says what changed. Exits 1 when the server is not running.
 `,
-  check: `Usage: jabberd check [-c FILE]
+  check: `Usage: jabberd check [-c FILE] [--runtime deno|deploy]
 
-Validates the config (includes, \${VAR} substitution, every section and module setting) and
-prints every problem as file:line:column: sentence. Exits 1 when there is an error, 0 otherwise
-(warnings are printed but do not fail).
+Validates the config (includes, \${VAR} substitution, every section and module setting, the
+certificate and key files it names) and prints every problem as file:line:column: sentence.
+Paths of files are relative to the folder of the config file, as when the server starts.
+Exits 1 when there is an error, 0 otherwise (warnings are printed but do not fail).
+
+  --runtime deploy   check for Deno Deploy (deploy/main.ts under deno serve): also refuses
+                     what it cannot run (TCP listeners, s2s, <exec>, file logs, ...)
+  --runtime deno     check for a self-hosted jabberd start (the default)
 `,
   tree: `Usage: jabberd tree [-c FILE]
 
-Builds the delivery tree the config describes, without opening sockets or files, and prints
-it: packet kind → host → instances → their handlers in phase order.
+Builds the delivery tree the config describes, without opening sockets or writing files (the
+files the config names are read), and prints it: packet kind → host → instances → their
+handlers in phase order. A section that fails to start is listed at the end with its error,
+and the exit code is then 1.
 `,
   user: `Usage: jabberd user add JID [--password P] [--force] [-c FILE]
        jabberd user passwd JID [--password P] [-c FILE]

@@ -52,7 +52,11 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       adapters.stdout(`${NAME} ${VERSION}\n`);
       return 0;
     case "check":
-      return await runCheck(parsed.config, adapters);
+      return await runCheck(
+        parsed.config,
+        adapters,
+        typeof parsed.flags.runtime === "string" ? parsed.flags.runtime : undefined,
+      );
     case "tree":
       return await runTree(parsed.config, adapters, context.dryAdapters());
     case "start":
@@ -60,6 +64,10 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
         keepGoing: parsed.flags["keep-going"] === true,
         processes: context.processes,
         hooks: context.start,
+        nodes: typeof parsed.flags.nodes === "string" ? parsed.flags.nodes : undefined,
+        supervised: parsed.flags.supervised === true,
+        sharePorts: parsed.flags["share-ports"] === true,
+        readStdin: context.readStdin,
       });
     case "status":
     case "stop":

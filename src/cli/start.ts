@@ -11,10 +11,15 @@ import { Element } from "../xml/element.ts";
 import { NAME, VERSION } from "../version.ts";
 import { pidfilePath, type ProcessControl, readPidfile, writePidfile } from "./pidfile.ts";
 import { readConfig } from "./read_config.ts";
+import { type NodesOptions, runNodes } from "./nodes.ts";
+import { planNodes } from "./node_plan.ts";
+import { NODE_READY_LINE, supervisedAdapters } from "./supervised.ts";
 
 export interface StartHooks {
   /** Called once the server runs (tests use it to reach the server). */
   onStarted?(server: Server): void;
+  /** Called once the supervisor of `--nodes` started its nodes. */
+  onNodesStarted?: NodesOptions["onStarted"];
 }
 
 export interface StartOptions {
@@ -23,13 +28,49 @@ export interface StartOptions {
   /** The process table, for the pidfile (absent: no pidfile is written). */
   processes?: ProcessControl;
   hooks?: StartHooks;
+  /** `--nodes N|auto`: run N nodes under a supervisor (src/cli/nodes.ts). */
+  nodes?: string;
+  /**
+   * `--supervised` (hidden): this process is a node of a supervisor: its listeners share their
+   * ports, the supervisor keeps the pidfile, and it stops when the supervisor's pipe closes.
+   */
+  supervised?: boolean;
+  /** `--share-ports` (hidden): a supervised node's listeners share their ports (`reusePort`). */
+  sharePorts?: boolean;
+  /** Standard input in chunks: a supervised node stops when it ends (its supervisor died). */
+  readStdin?: (onData: (chunk: Uint8Array) => void, onEnd: () => void) => void;
+  /** What `--nodes auto` means (default `navigator.hardwareConcurrency`). */
+  cores?: number;
+  /** The supervisor's timings (tests). */
+  nodeTimings?: NodesOptions["timings"];
 }
 
 export async function runStart(
   option: string | undefined,
-  adapters: Adapters,
-  { keepGoing = false, processes, hooks = {} }: StartOptions = {},
+  given: Adapters,
+  options: StartOptions = {},
 ): Promise<number> {
+  const { keepGoing = false, hooks = {}, supervised = false } = options;
+  if (!supervised) {
+    const cores = options.cores ?? globalThis.navigator?.hardwareConcurrency ?? 1;
+    const { plan, problem } = await planNodes(option, options.nodes, given, cores);
+    if (problem) {
+      given.stderr(`${problem}; not starting\n`);
+      return 1;
+    }
+    if (plan) {
+      return await runNodes(plan, given, {
+        option,
+        keepGoing,
+        processes: options.processes,
+        onStarted: hooks.onNodesStarted,
+        timings: options.nodeTimings,
+      });
+    }
+  }
+  // A node of a supervisor shares its ports with the others and leaves it the pidfile.
+  const adapters = supervised && options.sharePorts ? supervisedAdapters(given) : given;
+  const processes = supervised ? undefined : options.processes;
   const source = await readConfig(option, adapters);
   const errors = source.problems.filter((p) => p.severity === "error");
   for (const problem of source.problems) adapters.stderr(formatProblem(problem) + "\n");
@@ -70,8 +111,12 @@ export async function runStart(
     let busy: Promise<unknown> = Promise.resolve();
     const serially = (task: () => Promise<unknown>) => busy = busy.then(task, task);
     const stopListening: (() => void)[] = [];
+    let stopping = false;
     const stop = (signal: string) =>
       serially(async () => {
+        // A second reason to stop (a signal, then the supervisor's pipe closing) changes nothing.
+        if (stopping) return;
+        stopping = true;
         for (const off of stopListening.splice(0)) off();
         log("notice", `Stopping on ${signal}`);
         await server.stop();
@@ -101,8 +146,14 @@ export async function runStart(
     server.reloader = reload; // the admin API's reload (src/modules/http/admin.ts)
     stopListening.push(
       adapters.signals.on("SIGTERM", () => stop("SIGTERM")),
-      adapters.signals.on("SIGINT", () => stop("SIGINT")),
+      // Ctrl-C reaches the whole process group; the supervisor passes it on as SIGTERM.
+      adapters.signals.on("SIGINT", supervised ? () => {} : () => stop("SIGINT")),
       adapters.signals.on("SIGHUP", reload),
     );
+    // A supervisor that died (even by SIGKILL) closes the pipe: its nodes must not live on.
+    if (supervised) {
+      options.readStdin?.(() => {}, () => stop("the end of the supervisor's pipe"));
+      adapters.stdout(NODE_READY_LINE + "\n");
+    }
   });
 }

@@ -97,6 +97,11 @@ export interface Logger {
 export interface XdbClient {
   /** The stored element for owner+ns, or undefined when nothing is stored. */
   get(owner: string, ns: string): Promise<Element | undefined>;
+  /**
+   * Several namespaces of one owner in one request, in the order asked (ROUTING.md "xdb",
+   * `action="many"`). Optional: `xdbGetMany()` in `xdb_client.ts` falls back to one `get` each.
+   */
+  getMany?(owner: string, namespaces: readonly string[]): Promise<(Element | undefined)[]>;
   /** Replaces the stored element (undefined removes it). */
   set(owner: string, ns: string, data: Element | undefined): Promise<void>;
   /**

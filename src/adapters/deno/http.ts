@@ -9,16 +9,22 @@ import type {
   HttpServer,
   ServerWebSocket,
 } from "../types.ts";
+import { REUSE_PORT_LINUX_ONLY } from "./net.ts";
 
 export class DenoHttp implements HttpAdapter {
   serve(options: HttpServeOptions, handler: HttpHandler): Promise<HttpServer> {
     const secure = options.tls !== undefined;
     const abort = new AbortController();
+    if (options.reusePort && Deno.build.os !== "linux") {
+      return Promise.reject(new Error(REUSE_PORT_LINUX_ONLY + Deno.build.os));
+    }
     return new Promise((resolve, reject) => {
       try {
         const server = Deno.serve({
           hostname: options.hostname,
           port: options.port,
+          // Needs "unstable": ["net"] in deno.json (docs/runtime-notes.md).
+          ...(options.reusePort ? { reusePort: true } : {}),
           signal: abort.signal,
           ...(options.tls ? { cert: options.tls.default.cert, key: options.tls.default.key } : {}),
           onListen: () => {},

@@ -43,6 +43,11 @@ export function denoAdapters(): Adapters {
     process: new DenoProcess(),
     workers: new WebWorkers(),
     kv: new DenoKvAdapter(),
+    // The npm NATS client is loaded only when a <farm> connects (docs/farm.md).
+    nats: {
+      connect: async (options) =>
+        new (await import("../nats/client.ts")).NatsClientAdapter().connect(options),
+    },
     dns: new DenoDns(),
     clock: new DenoClock(),
     signals: new DenoSignals(),

@@ -90,7 +90,7 @@ class DenoChildProcess implements ChildProcess {
     this.#stdin.write(typeof data === "string" ? encoder.encode(data) : data).catch(() => {});
   }
 
-  kill(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
+  kill(signal: "SIGTERM" | "SIGKILL" | "SIGHUP" | "SIGINT" = "SIGTERM"): void {
     try {
       this.#child.kill(signal);
     } catch {

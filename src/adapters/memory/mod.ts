@@ -92,6 +92,12 @@ export function memoryAdapters(options: MemoryAdaptersOptions = {}): MemoryAdapt
       process,
       workers,
       kv,
+      nats: {
+        connect: () =>
+          Promise.reject(
+            new Error("NATS is not available on the memory adapters: use the Deno ones"),
+          ),
+      },
       dns,
       clock,
       signals,

@@ -234,25 +234,40 @@ function simulateHandshake(server: ServerTlsOptions, client: ClientTlsOptions): 
   ];
 }
 
+/** Listeners on one address: one, or several that all set `reusePort`, taking turns. */
+interface Port {
+  members: Registered[];
+  /** The member the next connection goes to (round robin, as a stand-in for the kernel's hash). */
+  turn: number;
+}
+
 /** The registry of listeners: one per adapter, so tests do not see each other's listeners. */
 export class MemoryNet implements NetAdapter {
-  #listeners = new Map<string, Registered>();
+  #listeners = new Map<string, Port>();
   #nextPort = 40000;
 
   listen(options: ListenOptions, onConnection: (conn: Connection) => void): Promise<Listener> {
     const port = options.port === 0 ? this.#freePort(options.hostname) : options.port;
     const id = `${options.hostname}:${port}`;
-    if (this.#listeners.has(id)) {
+    const taken = this.#listeners.get(id);
+    // Like SO_REUSEPORT: a port is shared only when every listener on it asked to share it.
+    if (taken && !(options.reusePort && taken.members.every((m) => m.options.reusePort))) {
       const error = new Error(`Address already in use: ${id}`);
       error.name = "AddrInUse";
       return Promise.reject(error);
     }
-    this.#listeners.set(id, { options, onConnection });
+    const registered = { options, onConnection };
+    const group = taken ?? { members: [], turn: 0 };
+    group.members.push(registered);
+    this.#listeners.set(id, group);
     const address = { hostname: options.hostname, port };
     return Promise.resolve({
       address,
       close: () => {
-        this.#listeners.delete(id);
+        group.members = group.members.filter((m) => m !== registered);
+        if (group.members.length === 0 && this.#listeners.get(id) === group) {
+          this.#listeners.delete(id);
+        }
         return Promise.resolve();
       },
     });
@@ -260,14 +275,15 @@ export class MemoryNet implements NetAdapter {
 
   /** `from` (memory only) is the client's address the server sees; the target's by default. */
   connect(options: ConnectOptions & { from?: string }): Promise<Connection> {
-    const target = this.#listeners.get(`${options.hostname}:${options.port}`) ??
+    const group = this.#listeners.get(`${options.hostname}:${options.port}`) ??
       this.#listeners.get(`::${options.port}`) ??
       this.#listeners.get(`0.0.0.0:${options.port}`);
-    if (!target) {
+    if (!group) {
       return Promise.reject(
         new ConnectionRefusedError(`Connection refused: ${options.hostname}:${options.port}`),
       );
     }
+    const target = group.members[group.turn++ % group.members.length];
     if (!target.options.tls !== !options.tls) {
       return Promise.reject(
         new Error("One side of this simulated connection wants direct TLS and the other not"),

@@ -7,7 +7,10 @@
 import type { ChildProcess, CommandLine, ProcessAdapter, SpawnOptions } from "../types.ts";
 
 const encoder = new TextEncoder();
-const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as const;
+
+/** The signals a parent may send (`ChildProcess.kill`). */
+export type MemorySignal = keyof typeof SIGNAL_NUMBERS;
 /** The test process's own id; its children count from 1000. */
 const MEMORY_PID = 999;
 
@@ -22,6 +25,11 @@ export interface MemoryProgramContext {
   stderr(data: string | Uint8Array): void;
   /** Aborted, with the signal name as reason, when the parent kills the process. */
   signal: AbortSignal;
+  /**
+   * Handles SIGTERM, SIGHUP and SIGINT instead of dying at once (a program that stops cleanly).
+   * SIGKILL cannot be handled.
+   */
+  onSignal(callback: (signal: Exclude<MemorySignal, "SIGKILL">) => void): void;
 }
 
 /** A program: its return value (or its promise's) is the exit code, 0 when none; a throw is 1. */
@@ -68,6 +76,7 @@ class MemoryChildProcess implements ChildProcess {
   #stdout = new Pipe();
   #stderr = new Pipe();
   #abort = new AbortController();
+  #onSignal: ((signal: Exclude<MemorySignal, "SIGKILL">) => void) | undefined;
   #exit: (code: number) => void;
   #done = false;
 
@@ -92,6 +101,7 @@ class MemoryChildProcess implements ChildProcess {
       stdout: (data) => this.#stdout.write(data),
       stderr: (data) => this.#stderr.write(data),
       signal: this.#abort.signal,
+      onSignal: (callback) => this.#onSignal = callback,
     };
     queueMicrotask(async () => {
       // Killed before it started: it never runs.
@@ -117,8 +127,13 @@ class MemoryChildProcess implements ChildProcess {
     this.#stdin.write(data);
   }
 
-  kill(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
+  kill(signal: MemorySignal = "SIGTERM"): void {
     if (this.#done) return;
+    if (signal !== "SIGKILL" && this.#onSignal) {
+      const handler = this.#onSignal;
+      queueMicrotask(() => handler(signal));
+      return;
+    }
     // Like a process without a handler for the signal: it dies at once.
     this.#abort.abort(signal);
     this.#exit(128 + SIGNAL_NUMBERS[signal]);

@@ -3,6 +3,7 @@ import type { ModuleDefinition } from "../../server/module_api.ts";
 import { accept } from "./accept.ts";
 import { connect } from "./connect.ts";
 import { exec } from "./exec.ts";
+import { farmModule } from "../farm/mod.ts";
 import { fork } from "./fork.ts";
 import { host } from "./host.ts";
 import { load } from "./load.ts";
@@ -18,4 +19,5 @@ export const baseModules: readonly ModuleDefinition[] = [
   load,
   exec,
   fork,
+  farmModule,
 ];

@@ -219,7 +219,12 @@ export class C2sConnection {
    */
   #takeStanza(stanza: Element): void {
     if (this.#queued === 0 && this.#jid !== undefined && stanza.ns === NS_CLIENT) {
-      this.#guard(() => this.#onClientStanza(stanza), stanza);
+      // #guard's work inline: no closure per stanza on the path every message takes.
+      try {
+        this.#onClientStanza(stanza);
+      } catch (error) {
+        this.#fault(error, stanza);
+      }
     } else this.#enqueue(() => this.#onStanza(stanza), stanza);
   }
 
@@ -427,7 +432,7 @@ export class C2sConnection {
       this.streamError(...sessionEndError(condition, text));
       return;
     }
-    const stanza = route.elements[0];
+    const stanza = route.firstElement();
     if (stanza && this.#jid) this.send(stanza);
   }
 
