@@ -3,6 +3,8 @@
  * its store in a temporary folder removed when stopped. Stopped by its own PID only.
  */
 
+import { findProgram, freePort } from "../_throwaway.ts";
+
 export interface ThrowawayNats extends AsyncDisposable {
   /** `nats://127.0.0.1:PORT`. */
   readonly url: string;
@@ -22,7 +24,7 @@ export interface ThrowawayNats extends AsyncDisposable {
  * that is an error instead, since CI installs it (`.ci/run`).
  */
 export async function startNats(): Promise<ThrowawayNats | string> {
-  const program = await which("nats-server");
+  const program = await findProgram("nats-server");
   if (!program) {
     const why = "nats-server is not installed (Debian: apt-get install nats-server)";
     if (Deno.env.get("CI") === "true") throw new Error(why);
@@ -109,23 +111,4 @@ async function run(program: string, port: number, folder: string): Promise<Runni
     }
   }
   return { pid: child.pid, end };
-}
-
-async function which(name: string): Promise<string | undefined> {
-  for (const folder of [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/usr/bin"]) {
-    if (!folder) continue;
-    const path = `${folder}/${name}`;
-    try {
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
-/** A port nothing listens on right now (the kernel's pick, released at once). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }

@@ -4,6 +4,8 @@
  * so under root `initdb` and `pg_ctl` run as the `postgres` user (`runuser`), which owns the folder.
  */
 
+import { findProgram, freePort } from "../_throwaway.ts";
+
 /** Where Debian installs the server's programs (not on PATH); else PATH is searched. */
 const DEBIAN_BIN = "/usr/lib/postgresql";
 
@@ -123,31 +125,17 @@ function answer(program: string, output: Deno.CommandOutput): string {
   return decoder.decode(output.stdout);
 }
 
+/** The folder of PostgreSQL's programs: Debian's newest version, else wherever `pg_ctl` is. */
 async function findBin(): Promise<string | undefined> {
+  const versions: number[] = [];
   try {
-    const versions: number[] = [];
     for await (const entry of Deno.readDir(DEBIAN_BIN)) {
       if (/^\d+$/.test(entry.name)) versions.push(Number(entry.name));
     }
-    if (versions.length > 0) return `${DEBIAN_BIN}/${Math.max(...versions)}/bin`;
   } catch {
     // Not Debian's layout: look on PATH.
   }
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      await Deno.stat(`${dir}/pg_ctl`);
-      return dir;
-    } catch {
-      // Not in this folder.
-    }
-  }
-  return undefined;
-}
-
-/** A port nothing listens on now: the kernel's pick for port 0, released at once. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  const debian = versions.length > 0 ? [`${DEBIAN_BIN}/${Math.max(...versions)}/bin`] : [];
+  const pgCtl = await findProgram("pg_ctl", debian);
+  return pgCtl?.slice(0, pgCtl.lastIndexOf("/"));
 }
