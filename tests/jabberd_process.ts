@@ -7,15 +7,11 @@
  * ours to end.
  */
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { freePort } from "../src/adapters/_throwaway.ts";
 
-/** A port free on `hostname` right now (the kernel's pick; the listener is closed at once). */
-export function freePort(hostname = "127.0.0.1"): number {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+export { freePort };
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /**
  * Sends `signal` to `child` and waits for its end; SIGKILL after `graceMs` if it is still there

@@ -4,9 +4,9 @@
  * daemons to, which a non-login PATH may lack).
  */
 
-/** A port nothing listens on now: the kernel's pick for port 0, released at once. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/** A port nothing listens on now on `hostname`: the kernel's pick for port 0, released at once. */
+export function freePort(hostname = "127.0.0.1"): number {
+  const listener = Deno.listen({ hostname, port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
