@@ -90,7 +90,10 @@ Deno.test("externalServices is advertised in the host's disco#info, unless <disa
       );
       await world.settle();
       const reply = toC2s.map((p) => p.element.elements[0]).find((e) => e?.attrs.id === "d")!;
-      const features = reply.getChild("query", NS_DISCO_INFO)!.getChildren("feature");
+      const features = reply.getChild("query", NS_DISCO_INFO)!.getChildren(
+        "feature",
+        NS_DISCO_INFO,
+      );
       return features.some((f) => f.attrs.var === NS_EXTDISCO);
     } finally {
       await world.stop();

@@ -17,6 +17,7 @@ import {
   jsOverWebSocket,
   startIsolate,
 } from "./deploy_harness.ts";
+import { NS_CLIENT } from "../src/util/ns.ts";
 
 // B's ownership of bob must still look live to A when alice writes (well under one TTL after
 // B's death), and A must die before B's heartbeat expires, when A would take the entry itself.
@@ -57,7 +58,7 @@ Deno.test("issue 11 item 2: an inbox entry survives both isolates killed with SI
     const again = await jsOverWebSocket(c.ws, "bob");
     clients.push(again);
     const stored = await again.waitFor("the offline message", (s) => s.is("message"));
-    assert.equal(stored.getChildText("body"), "while both away");
+    assert.equal(stored.getChildText("body", NS_CLIENT), "while both away");
     assert.equal(stored.attrs.from, "alice@localhost/web");
     assert.ok(stored.getChild("delay", "urn:xmpp:delay"), "stored offline: it carries a delay");
     // Offline messages go out in one pass before anything answered later: had the redelivery

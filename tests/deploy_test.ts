@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { xml } from "./interop/xmpp_js.ts";
 import { aliceOnAbobOnB, inboxHolds, jsOverWebSocket } from "./deploy_harness.ts";
+import { NS_CLIENT, NS_STANZAS_ERRORS } from "../src/util/ns.ts";
 
 const TTL_MS = 1500;
 
@@ -20,19 +21,19 @@ Deno.test("deploy/main.ts under deno serve: two isolates on one KV deliver to ea
         xml("message", { to: "bob@localhost/web", type: "chat" }, xml("body", {}, "hi from A")),
       );
       const got = await bob.waitFor("alice's message", (s) => s.is("message"));
-      assert.equal(got.getChildText("body"), "hi from A");
+      assert.equal(got.getChildText("body", NS_CLIENT), "hi from A");
       assert.equal(got.attrs.from, "alice@localhost/web");
       await bob.send(
         xml("message", { to: "alice@localhost", type: "chat" }, xml("body", {}, "hi from B")),
       );
       const back = await alice.waitFor("bob's message", (s) => s.is("message"));
-      assert.equal(back.getChildText("body"), "hi from B");
+      assert.equal(back.getChildText("body", NS_CLIENT), "hi from B");
       // RFC 6121 §8.5.3.2.1: to a resource nobody holds, as to the bare JID: where bob is.
       await alice.send(
         xml("message", { to: "bob@localhost/gone", type: "chat" }, xml("body", {}, "to gone")),
       );
       const rerouted = await bob.waitFor("the message to a gone resource", (s) => s.is("message"));
-      assert.equal(rerouted.getChildText("body"), "to gone");
+      assert.equal(rerouted.getChildText("body", NS_CLIENT), "to gone");
       // Deno KV holds values up to 64 KiB: a larger stanza cannot cross, and the sender is told.
       await alice.send(
         xml(
@@ -44,7 +45,7 @@ Deno.test("deploy/main.ts under deno serve: two isolates on one KV deliver to ea
       const refused = await alice.waitFor("the refusal", (s) => s.attrs.id === "big");
       assert.equal(refused.attrs.type, "error");
       assert.ok(
-        refused.getChild("error")?.getChild("resource-constraint"),
+        refused.getChild("error", NS_CLIENT)?.getChild("resource-constraint", NS_STANZAS_ERRORS),
         refused.toString().slice(0, 300),
       );
       // Taken entries are deleted once handed over: none is left for the kill below to orphan
@@ -65,7 +66,7 @@ Deno.test("deploy/main.ts under deno serve: two isolates on one KV deliver to ea
     const bob = await jsOverWebSocket(a.ws, "bob");
     clients.push(bob);
     const stored = await bob.waitFor("the offline message", (s) => s.is("message"));
-    assert.equal(stored.getChildText("body"), "while away");
+    assert.equal(stored.getChildText("body", NS_CLIENT), "while away");
   } finally {
     await pair.close();
   }

@@ -25,6 +25,7 @@ import type { Packet } from "../src/tree/packet.ts";
 import { testC2sSection, type TestServer, testServer, waitFor } from "../src/server/_testing.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { connect, type JsClient, register, xml } from "./interop/xmpp_js.ts";
+import { NS_CLIENT } from "../src/util/ns.ts";
 
 const NODES = ["n1", "n2", "n3"] as const;
 type NodeId = typeof NODES[number];
@@ -221,11 +222,14 @@ Deno.test("Issue 13 R41 R42 R43 R44 three nodes are one server: users on differe
     try {
       await alice.send(chat(bob.bare, "to bob's bare JID"));
       const got = await bob.waitFor("alice's message", (s) => s.is("message"));
-      assert.equal(got.getChildText("body"), "to bob's bare JID");
+      assert.equal(got.getChildText("body", NS_CLIENT), "to bob's bare JID");
       assert.equal(got.attrs.from, alice.jid);
       await bob.send(chat(alice.jid, "to alice's full JID"));
       assert.equal(
-        (await alice.waitFor("bob's message", (s) => s.is("message"))).getChildText("body"),
+        (await alice.waitFor("bob's message", (s) => s.is("message"))).getChildText(
+          "body",
+          NS_CLIENT,
+        ),
         "to alice's full JID",
       );
       await carol.send(chat(alice.bare, "from n3"));
@@ -298,7 +302,7 @@ Deno.test("Issue 13 R41 one home per bare JID: a second resource on another node
         await waitFor(() => errors.includes("conflict"), "the conflict stream error");
         await phone.send(chat(second.jid, "still one desk"));
         const got = await second.waitFor("the message to the desk", (s) => s.is("message"));
-        assert.equal(got.getChildText("body"), "still one desk");
+        assert.equal(got.getChildText("body", NS_CLIENT), "still one desk");
       } finally {
         await second.stop();
       }
@@ -332,7 +336,7 @@ Deno.test("Issue 13 R46 a node stopped: its users' contacts get unavailable pres
       const again = await connect(farm.at("n3"), { username: "bob", password: "pass-bob" });
       clients.push(again);
       const stored = await again.waitFor("the offline message", (s) => s.is("message"));
-      assert.equal(stored.getChildText("body"), "while you were away");
+      assert.equal(stored.getChildText("body", NS_CLIENT), "while you were away");
     } finally {
       await stopAll(clients);
     }
@@ -392,7 +396,7 @@ Deno.test("Issue 13 R43 R45 a node that dies: packets for it are handled here, a
         const again = await connect(farm.at("n3"), { username: "bob", password: "pass-bob" });
         clients.push(again);
         const stored = await again.waitFor("the offline message", (s) => s.is("message"));
-        assert.equal(stored.getChildText("body"), "to a dead home");
+        assert.equal(stored.getChildText("body", NS_CLIENT), "to a dead home");
         const directory = await readDirectory(farm);
         assert.equal(directory.homes.get("bob@localhost"), "n3");
         assert.equal(directory.sessions.get("bob@localhost/lost"), undefined);
@@ -416,7 +420,10 @@ Deno.test("Issue 13 R41 R42 the farm on a PostgreSQL XDB: users on two nodes cha
       await befriend(alice, bob);
       await alice.send(chat(bob.bare, "over postgres"));
       assert.equal(
-        (await bob.waitFor("alice's message", (s) => s.is("message"))).getChildText("body"),
+        (await bob.waitFor("alice's message", (s) => s.is("message"))).getChildText(
+          "body",
+          NS_CLIENT,
+        ),
         "over postgres",
       );
       await bob.stop();
@@ -429,7 +436,7 @@ Deno.test("Issue 13 R41 R42 the farm on a PostgreSQL XDB: users on two nodes cha
       const again = await connect(farm.at("n2"), { username: "bob", password: "pass-bob" });
       clients.push(again);
       const stored = await again.waitFor("the offline message", (s) => s.is("message"));
-      assert.equal(stored.getChildText("body"), "stored in postgres");
+      assert.equal(stored.getChildText("body", NS_CLIENT), "stored in postgres");
     } finally {
       await stopAll(clients);
     }

@@ -11,6 +11,7 @@ import { testServer } from "../src/server/_testing.ts";
 import { addUser, login } from "../src/modules/c2s/_testing.ts";
 import { ADMIN_TOKEN, httpServerConfig, httpUrl } from "../src/modules/http/_testing.ts";
 import { JsClient, xml } from "./interop/xmpp_js.ts";
+import { NS_CLIENT } from "../src/util/ns.ts";
 
 async function world(http = "") {
   const dir = await Deno.makeTempDir({ prefix: "jabberd-http-" });
@@ -68,7 +69,7 @@ Deno.test("xmpp.js logs in over WebSocket, reads its roster and chats with a TCP
     assert.match(await bob.next(/<\/message>/), /from='alice@localhost\/web'.*<body>hi<\/body>/);
     bob.send("<message to='alice@localhost/web' type='chat'><body>hello web</body></message>");
     const got = await alice.waitFor("bob's message", (s) => s.is("message"));
-    assert.equal(got.getChildText("body"), "hello web");
+    assert.equal(got.getChildText("body", NS_CLIENT), "hello web");
     bob.conn.close();
   } finally {
     await alice.stop();

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { denoAdapters } from "../src/adapters/deno/mod.ts";
 import { XdbStore } from "../src/modules/xdb/store.ts";
 import { TLS_FIXTURES } from "../src/server/_testing.ts";
-import { NS_MUC_ROOM } from "../src/util/ns.ts";
+import { NS_CLIENT, NS_DISCO_ITEMS, NS_MUC_ROOM } from "../src/util/ns.ts";
 import type { InteropServer } from "./interop/harness.ts";
 import { needs, slixmpp } from "./interop/peers.ts";
 import { freePort, JabberdProcess } from "./jabberd_process.ts";
@@ -53,7 +53,7 @@ function serverConfig(c2sPort: number): string {
 
 const isSubject = (s: XmlElement) => s.is("message") && s.getChild("subject") !== undefined;
 const bodyIs = (text: string) => (s: XmlElement) =>
-  s.is("message") && s.getChildText("body") === text;
+  s.is("message") && s.getChildText("body", NS_CLIENT) === text;
 const statusCodes = (presence: XmlElement) =>
   presence.getChild("x", `${MUC}#user`)?.getChildren("status").map((s) => s.attrs.code) ?? [];
 
@@ -83,7 +83,7 @@ async function join(client: JsClient, nick: string) {
 /** The bodies of the history messages (those with a delay) the client received so far. */
 function historyBodies(taken: XmlElement[]): string[] {
   return taken.filter((s) => s.getChild("delay", "urn:xmpp:delay")).map((s) =>
-    s.getChildText("body") ?? ""
+    s.getChildText("body", NS_CLIENT) ?? ""
   );
 }
 
@@ -133,7 +133,8 @@ Deno.test(
           { type: "get", to: "localhost" },
           xml("query", { xmlns: "http://jabber.org/protocol/disco#items" }),
         ));
-        const jids = services.getChild("query")!.getChildren("item").map((i) => i.attrs.jid);
+        const jids = services.getChild("query", NS_DISCO_ITEMS)!.getChildren("item", NS_DISCO_ITEMS)
+          .map((i) => i.attrs.jid);
         assert.ok(jids.includes("conference.localhost"), services.toString());
 
         // Alice creates the room (status 201) and makes it persistent (XEP-0045 §10.1.3).
@@ -258,7 +259,7 @@ Deno.test(
             (s) => s.getChild("result", "urn:xmpp:mam:2")?.attrs.queryid === "q1",
           );
           const forwarded = result.getChild("result")!.getChild("forwarded")!;
-          archived.push(forwarded.getChild("message")!.getChildText("body") ?? "");
+          archived.push(forwarded.getChild("message")!.getChildText("body", NS_CLIENT) ?? "");
         }
         assert.deepEqual(archived, ["one", "two", "hi alice", "three"]);
 

@@ -13,7 +13,7 @@ import { denoAdapters } from "../../src/adapters/deno/mod.ts";
 import { makeCertificates } from "../../src/tls/x509.ts";
 import { type TestServer, testServer } from "../../src/server/_testing.ts";
 import type { Packet } from "../../src/tree/packet.ts";
-import { NS_DISCO_ITEMS, NS_STANZAS_ERRORS } from "../../src/util/ns.ts";
+import { NS_DISCO_ITEMS, NS_ROSTER, NS_STANZAS_ERRORS } from "../../src/util/ns.ts";
 import { parseDocument } from "../../src/xml/document.ts";
 import { type Element, xml } from "../../src/xml/element.ts";
 
@@ -230,7 +230,7 @@ Deno.test("R35 two servers federate by dialback: a message goes a.test → b.tes
   // The s2s section lists its live peers (disco#items of its id).
   alice.send(`<iq type="get" id="peers" to="s2s"><query xmlns="${NS_DISCO_ITEMS}"/></iq>`);
   const peers = await alice.next((s) => s.attrs.id === "peers", "the peers");
-  const items = peers.getChild("query", NS_DISCO_ITEMS)!.getChildren("item");
+  const items = peers.getChild("query", NS_DISCO_ITEMS)!.getChildren("item", NS_DISCO_ITEMS);
   assert.deepEqual(
     items.map((item) => `${item.attrs.jid} ${item.attrs.name}`).sort(),
     ["b.test inbound s2s stream", "b.test outbound s2s stream"],
@@ -261,7 +261,7 @@ Deno.test("subscriptions both ways across servers, then presence flows and probe
   for (const [client, peer] of [[alice, "bob@b.test"], [bob, "alice@a.test"]] as const) {
     client.send(`<iq type="get" id="roster"><query xmlns="jabber:iq:roster"/></iq>`);
     const roster = await client.next((s) => s.attrs.id === "roster", "the roster");
-    const item = roster.getChild("query", "jabber:iq:roster")!.getChild("item")!;
+    const item = roster.getChild("query", NS_ROSTER)!.getChild("item", NS_ROSTER)!;
     assert.equal(item.attrs.jid, peer);
     assert.equal(item.attrs.subscription, "both");
   }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { InteropServer } from "../interop/harness.ts";
 import type { Peer } from "./harness.ts";
 import { connect, type JsClient, register, xml, type XmlElement } from "../interop/xmpp_js.ts";
+import { NS_CLIENT, NS_ROSTER } from "../../src/util/ns.ts";
 
 const PASSWORD = "federation secret";
 
@@ -23,7 +24,7 @@ function presenceFrom(from: string, type?: string) {
 /** A chat message from `from` with `body`. */
 function messageFrom(from: string, body: string) {
   return (s: XmlElement) =>
-    s.is("message") && bare(s.attrs.from) === from && s.getChildText("body") === body;
+    s.is("message") && bare(s.attrs.from) === from && s.getChildText("body", NS_CLIENT) === body;
 }
 
 /** Sends a chat message. */
@@ -60,7 +61,7 @@ export async function subscribeBothWays(a: JsClient, b: JsClient): Promise<void>
     const roster = await client.request(
       xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })),
     );
-    const item = roster.getChild("query")?.getChildren("item").find((i) =>
+    const item = roster.getChild("query", NS_ROSTER)?.getChildren("item", NS_ROSTER).find((i) =>
       i.attrs.jid === other.bare
     );
     assert.equal(item?.attrs.subscription, "both", `${client.bare}'s roster: ${roster}`);
@@ -191,7 +192,7 @@ export async function federationSteps(
       (s) =>
         s.is("message") && s.attrs.type === "error" && s.attrs.from === "nobody@nowhere.invalid",
     );
-    const condition = error.getChild("error")?.getChildElements()[0];
+    const condition = error.getChild("error", NS_CLIENT)?.getChildElements()[0];
     assert.equal(condition?.name, "remote-server-not-found", `${error}`);
   });
 
@@ -211,7 +212,7 @@ export async function federationSteps(
     );
     assert.equal(reply.attrs.type, "error", `${reply}`);
     assert.equal(reply.attrs.from, to, `${reply}`);
-    const condition = reply.getChild("error")?.getChildElements()[0];
+    const condition = reply.getChild("error", NS_CLIENT)?.getChildElements()[0];
     assert.equal(condition?.name, "service-unavailable", `${reply}`);
   });
 

@@ -9,6 +9,7 @@ import { needs, profanity, slixmpp } from "./peers.ts";
 import { runSlixmpp, SLIXMPP_TIMEOUT_S } from "./slixmpp_runner.ts";
 import { terminalEnv, Tmux, trimmed } from "./tmux.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
+import { NS_CLIENT } from "../../src/util/ns.ts";
 
 const PASSWORD = "rooms and deno";
 const MUC = "http://jabber.org/protocol/muc";
@@ -56,7 +57,7 @@ Deno.test(
         );
         await js.waitFor(
           "the reflected message",
-          (m) => m.getChildText("body") === "before you came",
+          (m) => m.getChildText("body", NS_CLIENT) === "before you came",
         );
         const running = runSlixmpp(s, "muc.py", {
           name: "slixroom",
@@ -70,7 +71,7 @@ Deno.test(
         });
         const heard = await js.waitFor(
           "slixmpp's message",
-          (m) => m.is("message") && m.getChildText("body") === "hello from slixmpp",
+          (m) => m.is("message") && m.getChildText("body", NS_CLIENT) === "hello from slixmpp",
           SLIXMPP_TIMEOUT_S * 1000,
         );
         assert.equal(heard.attrs.from, `${room}/Romeo`);
@@ -122,13 +123,13 @@ Deno.test(
           (p) => p.is("presence") && p.attrs.from === `${room}/Mercutio` && !p.attrs.type,
         );
         assert.equal(
-          entered.getChild("x", `${MUC}#user`)?.getChild("item")?.attrs.role,
+          entered.getChild("x", `${MUC}#user`)?.getChild("item", `${MUC}#user`)?.attrs.role,
           "participant",
         );
         await tmux.line("hello from profanity");
         const heard = await js.waitFor(
           "Profanity's message",
-          (m) => m.is("message") && m.getChildText("body") === "hello from profanity",
+          (m) => m.is("message") && m.getChildText("body", NS_CLIENT) === "hello from profanity",
         );
         assert.equal(heard.attrs.from, `${room}/Mercutio`);
         assert.equal(heard.attrs.type, "groupchat");

@@ -10,6 +10,7 @@ import { type InteropServer, startServer } from "./harness.ts";
 import { needs, slixmpp } from "./peers.ts";
 import { runSlixmpp, type SlixmppRun } from "./slixmpp_runner.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
+import { NS_CLIENT, NS_ROSTER } from "../../src/util/ns.ts";
 
 const PASSWORD = "slixmpp and deno";
 
@@ -98,7 +99,7 @@ Deno.test(
       const roster = await js.request(
         xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })),
       );
-      const item = roster.getChild("query", "jabber:iq:roster")?.getChildren("item")
+      const item = roster.getChild("query", NS_ROSTER)?.getChildren("item", NS_ROSTER)
         .find((i) => i.attrs.jid === sli);
       assert.equal(item?.attrs.subscription, "both", roster.toString());
     } finally {
@@ -128,7 +129,7 @@ Deno.test(needs(peer, "slixmpp and xmpp.js chat both ways", async () => {
     );
     const message = await js.waitFor(
       "slixmpp's message",
-      (m) => m.is("message") && m.getChildText("body") === "hello from slixmpp",
+      (m) => m.is("message") && m.getChildText("body", NS_CLIENT) === "hello from slixmpp",
     );
     assert.equal(message.attrs.from, "slixchat@localhost/slixmpp");
     assert.equal(message.attrs.to, js.bare); // as sent: RFC 6121 §8.5.2.1.1

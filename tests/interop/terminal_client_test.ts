@@ -9,6 +9,7 @@ import { CA_FILE, startServer } from "./harness.ts";
 import { needs, profanity } from "./peers.ts";
 import { terminalEnv, Tmux, trimmed } from "./tmux.ts";
 import { connect, type JsClient, register, xml } from "./xmpp_js.ts";
+import { NS_CLIENT, NS_ROSTER } from "../../src/util/ns.ts";
 
 const peer = await profanity();
 
@@ -88,7 +89,7 @@ Deno.test(
         await tmux.line(`/msg ${js.bare} hello from profanity`);
         const message = await js.waitFor(
           "Profanity's message",
-          (m) => m.is("message") && m.getChildText("body") === "hello from profanity",
+          (m) => m.is("message") && m.getChildText("body", NS_CLIENT) === "hello from profanity",
         );
         assert.match(message.attrs.from ?? "", /^proffy@localhost\/.+/);
         await js.send(
@@ -105,7 +106,7 @@ Deno.test(
         const roster = await js.request(
           xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })),
         );
-        const item = roster.getChild("query", "jabber:iq:roster")?.getChildren("item")
+        const item = roster.getChild("query", NS_ROSTER)?.getChildren("item", NS_ROSTER)
           .find((i) => i.attrs.jid === me);
         assert.equal(item?.attrs.subscription, "both", roster.toString());
 

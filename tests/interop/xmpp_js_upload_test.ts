@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "./harness.ts";
 import { connect, register, xml } from "./xmpp_js.ts";
+import { NS_DISCO_ITEMS, NS_STANZAS_ERRORS } from "../../src/util/ns.ts";
 
 const NS_UPLOAD = "urn:xmpp:http:upload:0";
 const PASSWORD = "files over http";
@@ -32,7 +33,9 @@ Deno.test("xmpp.js finds the upload service, gets a slot, and fetch puts and get
           }),
         ),
       );
-      const jids = items.getChild("query")!.getChildren("item").map((i) => i.attrs.jid);
+      const jids = items.getChild("query", NS_DISCO_ITEMS)!.getChildren("item", NS_DISCO_ITEMS).map(
+        (i) => i.attrs.jid,
+      );
       assert.ok(jids.includes("upload.localhost"), `disco#items lists ${jids.join(", ")}`);
       const info = await js.request(
         xml(
@@ -90,7 +93,7 @@ Deno.test("xmpp.js finds the upload service, gets a slot, and fetch puts and get
       );
       // xmpp.js rejects with the `<error>` element of the error reply.
       assert.ok(large.is("error"), large.toString());
-      assert.ok(large.getChild("not-acceptable"));
+      assert.ok(large.getChild("not-acceptable", NS_STANZAS_ERRORS));
       const limit = large.getChild("file-too-large", NS_UPLOAD)?.getChildText("max-file-size");
       assert.equal(limit, String(64 * 1024));
     } finally {

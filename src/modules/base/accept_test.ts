@@ -6,7 +6,7 @@ import { testServer } from "../../server/_testing.ts";
 import { Section } from "../../server/section.ts";
 import type { Packet } from "../../tree/packet.ts";
 import { Router } from "../../tree/router.ts";
-import { NS_COMPONENT_ACCEPT } from "../../util/ns.ts";
+import { NS_COMPONENT_ACCEPT, NS_STANZAS_ERRORS } from "../../util/ns.ts";
 import { type Element, xml } from "../../xml/element.ts";
 import { accept } from "./accept.ts";
 import { backoffDelay, connect } from "./connect.ts";
@@ -140,7 +140,7 @@ Deno.test("accept: a spoofed from comes back to the component as forbidden and g
   const error = c.received[1];
   assert.equal(error.attrs.type, "error");
   assert.equal(error.attrs.id, "s");
-  assert.ok(error.getChild("error")?.getChild("forbidden"));
+  assert.ok(error.getChild("error")?.getChild("forbidden", NS_STANZAS_ERRORS));
   assert.equal(c.ends[0].condition, "unsupported-stanza-type");
   await w.bot.stop();
 });
@@ -167,7 +167,9 @@ Deno.test("accept: packets wait while the component is away, are delivered on re
   );
   w.clock.advance(30_000);
   assert.deepEqual(w.users.map((p) => p.element.attrs.id), ["5", "2", "3", "4"]);
-  assert.ok(w.users[1].element.getChild("error")?.getChild("remote-server-timeout"));
+  assert.ok(
+    w.users[1].element.getChild("error")?.getChild("remote-server-timeout", NS_STANZAS_ERRORS),
+  );
   await w.bot.stop();
 });
 

@@ -5,6 +5,7 @@ import { waitFor } from "../../server/_testing.ts";
 import { xml } from "../../xml/element.ts";
 import { botWorld } from "./_testing.ts";
 import { load } from "./load.ts";
+import { NS_STANZAS_ERRORS } from "../../util/ns.ts";
 
 function problems(element: ReturnType<typeof xml>): string[] {
   const found: string[] = [];
@@ -103,7 +104,9 @@ Deno.test("4 <load thread=worker> runs a module in a Web Worker with the same AP
   assert.ok(bodies.includes("logged b of 2, trimmed 1"), bodies.join("\n"));
   // The handler that threw answered error: the message bounced, and the worker still runs.
   const bounce = tree.received.find((p) => p.element.attrs.type === "error");
-  assert.ok(bounce?.element.getChild("error")?.getChild("internal-server-error"));
+  assert.ok(
+    bounce?.element.getChild("error")?.getChild("internal-server-error", NS_STANZAS_ERRORS),
+  );
   assert.ok(tree.logs.some((line) => line.includes("echo module up in bot")));
   await tree.world.stop();
 });
@@ -146,7 +149,9 @@ Deno.test("4 <load thread=worker> bounces queued packets when the worker stays d
   await tree.world.router.idle();
   for (const packet of tree.received) {
     assert.equal(packet.element.attrs.type, "error");
-    assert.ok(packet.element.getChild("error")?.getChild("internal-server-error"));
+    assert.ok(
+      packet.element.getChild("error")?.getChild("internal-server-error", NS_STANZAS_ERRORS),
+    );
   }
   await tree.world.stop();
 });

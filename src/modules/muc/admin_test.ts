@@ -1,6 +1,6 @@
 /** Tests of the muc#admin queries: kick, ban, voice, moderator, affiliation changes and lists. */
 import assert from "node:assert/strict";
-import { NS_MUC_ADMIN } from "../../util/ns.ts";
+import { NS_MUC_ADMIN, NS_MUC_USER } from "../../util/ns.ts";
 import { codes, condition, item, mucTester, ROOM } from "./_testing.ts";
 
 const ALICE = "alice@localhost/phone";
@@ -31,7 +31,7 @@ Deno.test("adminSet() kicks an occupant with 307, the actor and the reason", asy
   assert.deepEqual(codes(kicked), [307]);
   const [own] = muc.take(BOB);
   assert.deepEqual(codes(own), [110, 307]);
-  const x = own.getChild("x", "http://jabber.org/protocol/muc#user")!.getChild("item")!;
+  const x = own.getChild("x", NS_MUC_USER)!.getChild("item", NS_MUC_USER)!;
   assert.equal(x.attrs.role, "none");
   assert.equal(x.getChild("actor")?.attrs.nick, "Alice");
   assert.equal(x.getChildText("reason"), "spam");
@@ -68,7 +68,7 @@ Deno.test("adminSet() bans with 301, and the outcast may not enter again", async
   await muc.send(admin(ALICE, `<item affiliation="outcast"/>`, "get", "list"));
   const list = muc.take(ALICE).at(-1)!;
   assert.deepEqual(
-    list.getChild("query", NS_MUC_ADMIN)!.getChildren("item").map((i) => i.attrs),
+    list.getChild("query", NS_MUC_ADMIN)!.getChildren("item", NS_MUC_ADMIN).map((i) => i.attrs),
     [{ affiliation: "outcast", jid: "bob@localhost" }],
   );
 });
@@ -86,7 +86,10 @@ Deno.test("adminSet() grants and revokes voice and moderator, broadcast to the r
   await muc.send(admin(CAROL, `<item nick="Bob" role="moderator"/>`));
   assert.equal(condition(muc.take(CAROL)[0]), "forbidden");
   await muc.send(admin(CAROL, `<item role="moderator"/>`, "get", "roles"));
-  const list = muc.take(CAROL)[0].getChild("query", NS_MUC_ADMIN)!.getChildren("item");
+  const list = muc.take(CAROL)[0].getChild("query", NS_MUC_ADMIN)!.getChildren(
+    "item",
+    NS_MUC_ADMIN,
+  );
   assert.deepEqual(list.map((i) => i.attrs.nick).sort(), ["Alice", "Carol"]);
   await muc.send(admin(BOB, `<item role="moderator"/>`, "get", "roles"));
   assert.equal(condition(muc.take(BOB)[0]), "forbidden");
@@ -118,7 +121,10 @@ Deno.test("adminSet() keeps one owner, lets only owners make admins, and changes
   );
   assert.equal(condition(muc.take(BOB)[0]), "not-allowed");
   await muc.send(admin(ALICE, `<item affiliation="member"/>`, "get", "members"));
-  assert.equal(muc.take(ALICE)[0].getChild("query", NS_MUC_ADMIN)!.getChildren("item").length, 0);
+  assert.equal(
+    muc.take(ALICE)[0].getChild("query", NS_MUC_ADMIN)!.getChildren("item", NS_MUC_ADMIN).length,
+    0,
+  );
   await muc.send(admin(CAROL, `<item affiliation="member"/>`, "get", "members"));
   assert.equal(condition(muc.take(CAROL)[0]), "forbidden");
 });

@@ -1,6 +1,6 @@
 /** Tests of room archives (XEP-0313 §6.1) through the real MUC section and XDB. */
 import assert from "node:assert/strict";
-import { NS_MAM, NS_RSM, NS_SID } from "../../util/ns.ts";
+import { NS_DISCO_INFO, NS_MAM, NS_RSM, NS_SID } from "../../util/ns.ts";
 import type { Element } from "../../xml/element.ts";
 import { condition, mucTester, ROOM } from "./_testing.ts";
 
@@ -59,9 +59,10 @@ Deno.test("RoomArchives stores a persistent room's messages under the stanza-ids
   // The room's disco#info says it archives.
   await muc.send(`<iq type="get" id="d" from="${BOB}" to="${ROOM}">
     <query xmlns="http://jabber.org/protocol/disco#info"/></iq>`);
-  const features = muc.take(BOB)[0].getChild("query")!.getChildren("feature").map((f) =>
-    f.attrs.var
-  );
+  const features = muc.take(BOB)[0].getChild("query", NS_DISCO_INFO)!.getChildren(
+    "feature",
+    NS_DISCO_INFO,
+  ).map((f) => f.attrs.var);
   assert.ok(features.includes(NS_MAM));
 });
 

@@ -131,7 +131,10 @@ Deno.test("messageToRoom() mediates an invitation, making the invitee a member o
   assert.equal(x?.getChild("invite")?.getChildText("reason"), "join us");
   assert.equal(x?.getChildText("password"), "pw");
   const got = await muc.join(BOB, "Bob", ROOM, "<password>pw</password>");
-  assert.equal(got[1].getChild("x", NS_MUC_USER)?.getChild("item")?.attrs.affiliation, "member");
+  assert.equal(
+    got[1].getChild("x", NS_MUC_USER)?.getChild("item", NS_MUC_USER)?.attrs.affiliation,
+    "member",
+  );
   muc.take(ALICE);
   // Carol declines an invitation from Alice: the room passes it back to her.
   await muc.send(`<message from="${CAROL}" to="${ROOM}"><x xmlns="${NS_MUC_USER}">

@@ -47,7 +47,10 @@ Deno.test("register() answers disco#info and disco#items of the service", async 
   await muc.send(
     `<iq type="get" id="i" from="${ALICE}" to="${SERVICE}"><query xmlns="${NS_DISCO_ITEMS}"/></iq>`,
   );
-  const items = muc.take(ALICE)[0].getChild("query", NS_DISCO_ITEMS)!.getChildren("item");
+  const items = muc.take(ALICE)[0].getChild("query", NS_DISCO_ITEMS)!.getChildren(
+    "item",
+    NS_DISCO_ITEMS,
+  );
   assert.deepEqual(items.map((i) => i.attrs), [{ jid: ROOM, name: "Open room" }]);
   await muc.send(
     `<iq type="get" id="i" from="${ALICE}" to="${ROOM}"><query xmlns="${NS_DISCO_INFO}"/></iq>`,

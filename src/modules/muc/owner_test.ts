@@ -1,6 +1,13 @@
 /** Tests of the muc#owner queries: the configuration form, persistence in XDB, destruction. */
 import assert from "node:assert/strict";
-import { NS_DATA_FORMS, NS_MUC_OWNER, NS_MUC_ROOM, NS_MUC_USER } from "../../util/ns.ts";
+import {
+  NS_DATA_FORMS,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_MUC_OWNER,
+  NS_MUC_ROOM,
+  NS_MUC_USER,
+} from "../../util/ns.ts";
 import { codes, condition, item, mucTester, ROOM } from "./_testing.ts";
 
 const ALICE = "alice@localhost/phone";
@@ -46,9 +53,10 @@ Deno.test("ownerSet() applies a submitted form and tells the occupants with 104"
   assert.deepEqual(codes(notice), [104]);
   await muc.send(`<iq type="get" id="d" from="${BOB}" to="${ROOM}">
     <query xmlns="http://jabber.org/protocol/disco#info"/></iq>`);
-  const features = muc.take(BOB)[0].getChild("query")!.getChildren("feature").map((f) =>
-    f.attrs.var
-  );
+  const features = muc.take(BOB)[0].getChild("query", NS_DISCO_INFO)!.getChildren(
+    "feature",
+    NS_DISCO_INFO,
+  ).map((f) => f.attrs.var);
   assert.ok(features.includes("muc_moderated"));
   assert.ok(features.includes("muc_temporary"));
 });
@@ -105,7 +113,10 @@ Deno.test("ownerSet() keeps a persistent room's configuration, affiliations and 
   assert.equal(got.at(-1)?.getChildText("subject"), "Potions");
   await muc.send(`<iq type="get" id="d" from="${BOB}" to="conference.localhost">
     <query xmlns="http://jabber.org/protocol/disco#items"/></iq>`);
-  const items = muc.take(BOB)[0].getChild("query")!.getChildren("item").map((i) => i.attrs);
+  const items = muc.take(BOB)[0].getChild("query", NS_DISCO_ITEMS)!.getChildren(
+    "item",
+    NS_DISCO_ITEMS,
+  ).map((i) => i.attrs);
   assert.deepEqual(items, [{ jid: ROOM, name: "Cauldron" }]);
   // Made temporary again, it leaves storage.
   await muc.send(owner(

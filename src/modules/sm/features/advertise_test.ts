@@ -70,7 +70,7 @@ async function discoOf(hosts: Record<string, string>) {
     const features = (to: string) => {
       const answer = answers.find((a) => a.attrs.id === to && a.attrs.type === "result");
       assert.ok(answer, `disco#info of ${to} answered`);
-      const vars = answer.getChild("query", NS_DISCO_INFO)!.getChildren("feature");
+      const vars = answer.getChild("query", NS_DISCO_INFO)!.getChildren("feature", NS_DISCO_INFO);
       return new Set(vars.map((f) => f.attrs.var));
     };
     result[host] = { host: features(host), bare: features(alice) };

@@ -12,6 +12,7 @@ import { disco } from "./disco.ts";
 import { pep } from "./pep/mod.ts";
 import { presence, roster, subscription } from "./roster/mod.ts";
 import { vcard } from "./vcard.ts";
+import { NS_PUBSUB } from "../../../util/ns.ts";
 
 // "hello" in base64; its SHA-1 is well known.
 const PHOTO = "aGVsbG8=";
@@ -56,7 +57,10 @@ async function avatarWorld(config = "") {
     );
     const reply = world.remote.at(-1)!;
     assert.equal(reply.attrs.type, "result", reply.toString());
-    return reply.getChild("pubsub")!.getChild("items")!.getChildren("item");
+    return reply.getChild("pubsub", NS_PUBSUB)!.getChild("items", NS_PUBSUB)!.getChildren(
+      "item",
+      NS_PUBSUB,
+    );
   };
   const vcardOf = async () =>
     (await iq(`<iq type="get" id="v"><vCard xmlns="vcard-temp"/></iq>`)).getChild(

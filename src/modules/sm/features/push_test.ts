@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { NS_DATA_FORMS, NS_PUBSUB, NS_PUSH, NS_PUSH_SUMMARY } from "../../../util/ns.ts";
+import {
+  NS_CLIENT,
+  NS_DATA_FORMS,
+  NS_PUBSUB,
+  NS_PUSH,
+  NS_PUSH_SUMMARY,
+  NS_STANZAS_ERRORS,
+} from "../../../util/ns.ts";
 import type { Element } from "../../../xml/element.ts";
 import { smWorld } from "../_testing.ts";
 import { allFeatures, coreFeatures } from "../mod.ts";
@@ -224,7 +231,11 @@ Deno.test("push refuses an <enable> without node or with a form of another FORM_
     await world.send(ENABLE.replace("e1", "b2").replace("pubsub#publish-options", "x"), phone);
     const answers = world.take(phone);
     assert.deepEqual(answers.map((s) => s.attrs.type), ["error", "error"]);
-    assert.ok(answers.every((s) => s.getChild("error")?.getChild("bad-request")));
+    assert.ok(
+      answers.every((s) =>
+        s.getChild("error", NS_CLIENT)?.getChild("bad-request", NS_STANZAS_ERRORS)
+      ),
+    );
   } finally {
     await world.stop();
   }

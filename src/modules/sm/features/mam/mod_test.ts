@@ -8,6 +8,7 @@ import { carbons } from "../carbons.ts";
 import { disco } from "../disco.ts";
 import { presence, roster, subscription } from "../roster/mod.ts";
 import { mam } from "./mod.ts";
+import { NS_CLIENT, NS_STANZAS_ERRORS } from "../../../../util/ns.ts";
 
 const MAM = "urn:xmpp:mam:2";
 const SID = "urn:xmpp:sid:0";
@@ -63,7 +64,7 @@ async function query(w: SmWorld, session: Session, inner = "", attrs = ""): Prom
     ids: results.map((r) => r.attrs.id),
     bodies: results.map(body),
     fin: iq?.attrs.type === "result" ? iq.getChild("fin", MAM) : undefined,
-    error: iq?.attrs.type === "error" ? iq.getChild("error") : undefined,
+    error: iq?.attrs.type === "error" ? iq.getChild("error", NS_CLIENT) : undefined,
   };
 }
 
@@ -249,10 +250,18 @@ Deno.test("mam filters by with (bare and full JID) and by start and end", async 
   );
   assert.deepEqual((await query(w, alice, form({ end: iso(start) }))).bodies, ["from romeo"]);
   assert.equal(
-    (await query(w, alice, form({ start: "yesterday" }))).error?.getChild("bad-request")?.name,
+    (await query(w, alice, form({ start: "yesterday" }))).error?.getChild(
+      "bad-request",
+      NS_STANZAS_ERRORS,
+    )?.name,
     "bad-request",
   );
-  assert.ok((await query(w, alice, form({ colour: "red" }))).error?.getChild("bad-request"));
+  assert.ok(
+    (await query(w, alice, form({ colour: "red" }))).error?.getChild(
+      "bad-request",
+      NS_STANZAS_ERRORS,
+    ),
+  );
 });
 
 Deno.test("mam extended: after-id, before-id, ids, flip-page and item-not-found", async () => {
@@ -281,7 +290,10 @@ Deno.test("mam extended: after-id, before-id, ids, flip-page and item-not-found"
       rsm(`<before>${unknown}</before>`),
     ]
   ) {
-    assert.ok((await query(w, alice, inner)).error?.getChild("item-not-found"), inner);
+    assert.ok(
+      (await query(w, alice, inner)).error?.getChild("item-not-found", NS_STANZAS_ERRORS),
+      inner,
+    );
   }
   await w.send(`<iq type="get" id="md"><metadata xmlns="${MAM}"/></iq>`, alice);
   const metadata = w.take(alice)[0].getChild("metadata", MAM)!;
@@ -371,7 +383,10 @@ Deno.test("mam is advertised on the account and stanza ids on the host; <disable
     await w.settle();
     assert.equal(w.take(alice)[0].getChild("stanza-id", SID) !== undefined, !disabled);
     const answer = await query(w, alice);
-    assert.equal(answer.error?.getChild("service-unavailable") !== undefined, disabled);
+    assert.equal(
+      answer.error?.getChild("service-unavailable", NS_STANZAS_ERRORS) !== undefined,
+      disabled,
+    );
   }
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { pepWorld } from "./_pep_world.ts";
+import { NS_DATA_FORMS, NS_PUBSUB, NS_PUBSUB_OWNER } from "../../../../util/ns.ts";
 
 const BOOKMARKS = "urn:xmpp:bookmarks:1";
 
@@ -88,7 +89,10 @@ Deno.test("bookmarks stored as private XML (XEP-0048) are published, changed and
         alice,
         `<iq type="get" id="g"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="${BOOKMARKS}"/></pubsub></iq>`,
       );
-      return reply.getChild("pubsub")!.getChild("items")!.getChildren("item");
+      return reply.getChild("pubsub", NS_PUBSUB)!.getChild("items", NS_PUBSUB)!.getChildren(
+        "item",
+        NS_PUBSUB,
+      );
     };
     const [a, c] = await items();
     assert.ok(a.getChild("conference", BOOKMARKS)!.getChild("extensions"), "extensions kept");
@@ -109,8 +113,11 @@ Deno.test("bookmarks stored as private XML (XEP-0048) are published, changed and
       alice,
       `<iq type="get" id="c"><pubsub xmlns="http://jabber.org/protocol/pubsub#owner"><configure node="${BOOKMARKS}"/></pubsub></iq>`,
     );
-    const access = form.getChild("pubsub")!.getChild("configure")!.getChild("x")!
-      .getChildren("field").find((field) => field.attrs.var === "pubsub#access_model")!;
+    const access = form.getChild("pubsub", NS_PUBSUB_OWNER)!.getChild("configure", NS_PUBSUB_OWNER)!
+      .getChild("x", NS_DATA_FORMS)!
+      .getChildren("field", NS_DATA_FORMS).find((field) =>
+        field.attrs.var === "pubsub#access_model"
+      )!;
     assert.equal(access.getChildText("value"), "whitelist");
   } finally {
     await world.stop();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { JID } from "../../../../util/jid.ts";
 import { pepWorld } from "./_pep_world.ts";
+import { NS_PUBSUB, NS_PUBSUB_EVENT } from "../../../../util/ns.ts";
 
 const TUNE = "http://jabber.org/protocol/tune";
 const publishTune = (id: string, artist = "Yes") =>
@@ -30,7 +31,10 @@ Deno.test("pep notifies each resource whose caps want the node, asking each new 
 
     const reply = await world.iq(alice, publishTune("t1"));
     assert.equal(reply.attrs.type, "result");
-    const item = reply.getChild("pubsub")!.getChild("publish")!.getChild("item")!;
+    const item = reply.getChild("pubsub", NS_PUBSUB)!.getChild("publish", NS_PUBSUB)!.getChild(
+      "item",
+      NS_PUBSUB,
+    )!;
     assert.equal(item.attrs.id, "t1");
     assert.deepEqual(world.events(alicePc), [`${TUNE} t1`], "own resource with +notify");
     assert.deepEqual(world.events(bob), [`${TUNE} t1`]);
@@ -42,7 +46,8 @@ Deno.test("pep notifies each resource whose caps want the node, asking each new 
     world.inbox(bob2);
     assert.equal(message.attrs.from, "alice@localhost");
     assert.equal(message.attrs.type, "headline");
-    const artist = message.getChild("event")!.getChild("items")!.getChild("item")!
+    const artist = message.getChild("event", NS_PUBSUB_EVENT)!.getChild("items", NS_PUBSUB_EVENT)!
+      .getChild("item", NS_PUBSUB_EVENT)!
       .getChild("tune", TUNE)!.getChildText("artist");
     assert.equal(artist, "Genesis", "the payload travels in its own namespace");
 
@@ -102,9 +107,10 @@ Deno.test("pep keeps max_items, reads by id and newest, retracts and deletes wit
         alice,
         `<iq type="get" id="g"><pubsub xmlns="http://jabber.org/protocol/pubsub">${request}</pubsub></iq>`,
       );
-      return reply.getChild("pubsub")!.getChild("items")!.getChildren("item").map((i) =>
-        i.getChildText("v")
-      );
+      return reply.getChild("pubsub", NS_PUBSUB)!.getChild("items", NS_PUBSUB)!.getChildren(
+        "item",
+        NS_PUBSUB,
+      ).map((i) => i.getChildText("v"));
     };
     assert.deepEqual(await ids(`<items node="urn:x:list"/>`), ["c", "b"], "b moved to newest");
     assert.deepEqual(await ids(`<items node="urn:x:list" max_items="1"/>`), ["b"]);

@@ -1,6 +1,13 @@
 /** OMEMO (XEP-0384, the `eu.siacs.conversations.axolotl` nodes Conversations and Dino use) on PEP. */
 import assert from "node:assert/strict";
 import { pepWorld } from "./_pep_world.ts";
+import {
+  NS_CLIENT,
+  NS_DATA_FORMS,
+  NS_PUBSUB,
+  NS_PUBSUB_ERRORS,
+  NS_PUBSUB_OWNER,
+} from "../../../../util/ns.ts";
 
 const AXOLOTL = "eu.siacs.conversations.axolotl";
 const DEVICELIST = `${AXOLOTL}.devicelist`;
@@ -48,7 +55,10 @@ Deno.test("pep takes an OMEMO device list and bundle with open access, read by a
       `<iq type="get" id="b" to="alice@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub">` +
         `<items node="${AXOLOTL}.bundles:1234" max_items="1"/></pubsub></iq>`,
     );
-    const item = fetched.getChild("pubsub")!.getChild("items")!.getChild("item")!;
+    const item = fetched.getChild("pubsub", NS_PUBSUB)!.getChild("items", NS_PUBSUB)!.getChild(
+      "item",
+      NS_PUBSUB,
+    )!;
     assert.equal(item.attrs.id, "current");
     assert.equal(item.getChild("bundle", AXOLOTL)!.getChildText("identityKey"), "KEY");
 
@@ -59,7 +69,10 @@ Deno.test("pep takes an OMEMO device list and bundle with open access, read by a
     const remote = world.remote.at(-1)!;
     assert.equal(remote.attrs.type, "result", "open: someone without a subscription reads it");
     assert.equal(
-      remote.getChild("pubsub")!.getChild("items")!.getChild("item")!.getChild("list", AXOLOTL)!
+      remote.getChild("pubsub", NS_PUBSUB)!.getChild("items", NS_PUBSUB)!.getChild(
+        "item",
+        NS_PUBSUB,
+      )!.getChild("list", AXOLOTL)!
         .getChild("device")!.attrs.id,
       "1234",
     );
@@ -77,7 +90,8 @@ Deno.test("pep answers precondition-not-met to publish-options that differ, unti
     const refused = await world.iq(alice, publish(DEVICELIST, DEVICES, options("open")));
     assert.deepEqual(world.conditions(refused), ["conflict", "precondition-not-met"]);
     assert.equal(
-      refused.getChild("error")!.getChild("precondition-not-met")!.attrs.xmlns,
+      refused.getChild("error", NS_CLIENT)!.getChild("precondition-not-met", NS_PUBSUB_ERRORS)!
+        .attrs.xmlns,
       "http://jabber.org/protocol/pubsub#errors",
     );
 
@@ -86,8 +100,11 @@ Deno.test("pep answers precondition-not-met to publish-options that differ, unti
       `<iq type="get" id="c"><pubsub xmlns="http://jabber.org/protocol/pubsub#owner">` +
         `<configure node="${DEVICELIST}"/></pubsub></iq>`,
     );
-    const access = form.getChild("pubsub")!.getChild("configure")!.getChild("x")!
-      .getChildren("field").find((field) => field.attrs.var === "pubsub#access_model")!;
+    const access = form.getChild("pubsub", NS_PUBSUB_OWNER)!.getChild("configure", NS_PUBSUB_OWNER)!
+      .getChild("x", NS_DATA_FORMS)!
+      .getChildren("field", NS_DATA_FORMS).find((field) =>
+        field.attrs.var === "pubsub#access_model"
+      )!;
     assert.equal(access.getChildText("value"), "presence", "the default access model");
 
     const configured = await world.iq(
