@@ -7,6 +7,7 @@ import { denoAdapters } from "./src/adapters/deno/mod.ts";
 import { memoryAdapters } from "./src/adapters/memory/mod.ts";
 import { runCli } from "./src/cli/mod.ts";
 import type { ProcessControl } from "./src/cli/pidfile.ts";
+import { missingV8Flags, V8_FLAGS_ARGUMENT } from "./src/adapters/deno/v8_flags.ts";
 
 /** One line of standard input (a password given as `echo secret | jabberd user add …`). */
 async function readStdinLine(): Promise<string> {
@@ -82,6 +83,16 @@ const processes: ProcessControl = {
 };
 
 if (import.meta.main) {
+  const missing = Deno.args[0] === "start" ? missingV8Flags() : [];
+  if (missing.length > 0) {
+    // Said once, before the config is read: the server runs, but with GC pauses of 10-20 ms and
+    // about twice the CPU per routed message (docs/runtime-notes.md, "Garbage collection").
+    console.error(
+      `jabberd: running without the V8 flag ${missing.join(",")}; routing costs about twice ` +
+        `the CPU and GC pauses reach 10-20 ms. Start it with \`deno task start\` or ` +
+        `\`deno run -A ${V8_FLAGS_ARGUMENT} main.ts start\`.`,
+    );
+  }
   const code = await runCli(Deno.args, {
     adapters: denoAdapters(),
     dryAdapters: () => memoryAdapters().adapters,

@@ -24,6 +24,7 @@ import { type Result, routeOnline, type Target } from "./compare/load.ts";
 import { cpuSeconds, spawnLogged } from "./compare/proc.ts";
 import { freePort, jabberdImport } from "./compare/servers.ts";
 import { nodesOfClients } from "./farm_placement.ts";
+import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CONFIG = `${ROOT}bench/farm.xml`;
@@ -128,6 +129,7 @@ async function startFarm(
       Deno.execPath(),
       "run",
       "-A",
+      V8_FLAGS_ARGUMENT,
       `${ROOT}main.ts`,
       "start",
       "-c",

@@ -21,6 +21,7 @@ import { freePort } from "./compare/servers.ts";
 import { startNats } from "../src/adapters/nats/_testing.ts";
 import { NatsClientAdapter } from "../src/adapters/nats/client.ts";
 import { HOPS_ATTR } from "../src/link/wire.ts";
+import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CONFIG = `${ROOT}bench/farm.xml`;
@@ -76,6 +77,7 @@ function startNode(name: string, env: Record<string, string>, log: string): Node
       "run",
       `--inspect=127.0.0.1:${inspect}`,
       "-A",
+      V8_FLAGS_ARGUMENT,
       `${ROOT}main.ts`,
       "start",
       "-c",

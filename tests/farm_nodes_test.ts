@@ -11,6 +11,7 @@ import { Client } from "../bench/compare/client.ts";
 import { freePort } from "../bench/compare/servers.ts";
 import { nodesOfClients } from "../bench/farm_placement.ts";
 import { needs, type Peer } from "./interop/peers.ts";
+import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DOMAIN = "localhost";
@@ -84,7 +85,7 @@ class Farm {
 
   constructor(readonly dir: string, readonly c2sPort: number) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "start", "-c", "farm.xml", "--nodes", "2"],
+      args: ["run", "-A", V8_FLAGS_ARGUMENT, MAIN, "start", "-c", "farm.xml", "--nodes", "2"],
       cwd: dir,
       env: { NO_COLOR: "1" },
       stdin: "null",

@@ -8,6 +8,7 @@
  */
 
 import { freePort } from "../src/adapters/_throwaway.ts";
+import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
 
 export { freePort };
 
@@ -108,7 +109,16 @@ export class JabberdProcess {
   async start(ready: RegExp): Promise<void> {
     const from = this.output.length;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "start", "-c", this.config, ...this.#options.args ?? []],
+      args: [
+        "run",
+        "-A",
+        V8_FLAGS_ARGUMENT,
+        MAIN,
+        "start",
+        "-c",
+        this.config,
+        ...this.#options.args ?? [],
+      ],
       cwd: this.#options.cwd,
       env: { NO_COLOR: "1", ...this.#options.env },
       stdin: "null",

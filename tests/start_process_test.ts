@@ -146,12 +146,19 @@ async function rawClient(port: number, user: string, resource: string) {
   return client;
 }
 
-Deno.test("jabberd start runs the embedded default config and stops cleanly on SIGTERM", async () => {
+Deno.test("jabberd start runs the embedded default config, says it lacks the server's V8 flag, and stops cleanly on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
+  // Started as `deno run -A main.ts start`, without `deno task start`'s --v8-flags.
   const jabberd = new JabberdProcess([], dir);
   try {
     await jabberd.waitFor(/jabberd for Deno [\d.]+ started/);
     assert.match(jabberd.stderr, /Using the embedded default config/);
+    if (Deno.build.os === "linux") {
+      assert.match(
+        jabberd.stderr,
+        /^jabberd: running without the V8 flag --no-allocation-site-pretenuring; .*deno task start/m,
+      );
+    }
     assert.equal(await jabberd.stop("SIGTERM"), 0);
     assert.match(jabberd.stderr, /Stopping on SIGTERM/);
     assert.ok((await Deno.stat(`${dir}/data/jabberd.kv`)).isFile, "the XDB file exists");

@@ -222,7 +222,9 @@ export async function compare(options: CompareOptions): Promise<void> {
       } finally {
         await server?.stop();
         await killAll();
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        // BENCH_KEEP=1 keeps the server's folder (its log, e.g. with BENCH_V8_FLAGS=--trace-gc).
+        if (Deno.env.get("BENCH_KEEP")) console.error(`  kept ${dir}`);
+        else await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     }
   } finally {

@@ -7,6 +7,7 @@
 import { type Account, writeProsodyAccounts, xep0227 } from "./accounts.ts";
 import { spawnLogged } from "./proc.ts";
 import { freePort, stopChild, waitForPort } from "../../tests/jabberd_process.ts";
+import { V8_FLAGS } from "../../src/adapters/deno/v8_flags.ts";
 
 export const SERVER_CORE = "1";
 export const DOMAIN = "localhost";
@@ -168,10 +169,14 @@ async function running(
   };
 }
 
-/** `BENCH_V8_FLAGS=--a,--b` runs our server with those V8 flags (to compare their effect). */
+/**
+ * Our server's V8 flags: the ones it is started with (`deno task start`, src/adapters/deno/
+ * v8_flags.ts), then `BENCH_V8_FLAGS=--a,--b` to compare the effect of others (one
+ * `--v8-flags=` argument: Deno takes only the last).
+ */
 function v8Flags(): string[] {
-  const flags = Deno.env.get("BENCH_V8_FLAGS");
-  return flags ? [`--v8-flags=${flags}`] : [];
+  const extra = Deno.env.get("BENCH_V8_FLAGS");
+  return [`--v8-flags=${[...V8_FLAGS, ...(extra ? extra.split(",") : [])].join(",")}`];
 }
 
 export const ours: ServerKind = {

@@ -4,6 +4,7 @@
  * jabberd again, under `deno run` or as a compiled binary.
  */
 
+import { V8_FLAGS_ARGUMENT } from "./v8_flags.ts";
 import type { ChildProcess, CommandLine, ProcessAdapter, SpawnOptions } from "../types.ts";
 
 const encoder = new TextEncoder();
@@ -140,7 +141,9 @@ export class DenoProcess implements ProcessAdapter {
   selfCommand(args: string[]): CommandLine {
     return {
       command: this.#execPath,
-      args: this.#standalone ? [...args] : ["run", "-A", this.#mainPath, ...args],
+      args: this.#standalone
+        ? [...args]
+        : ["run", "-A", V8_FLAGS_ARGUMENT, this.#mainPath, ...args],
     };
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DenoProcess } from "./process.ts";
+import { V8_FLAGS_ARGUMENT } from "./v8_flags.ts";
 
 function collect(onChunk: (callback: (chunk: Uint8Array) => void) => void): () => string {
   const decoder = new TextDecoder();
@@ -59,12 +60,12 @@ Deno.test("DenoProcess.spawn() throws for a program that does not exist", () => 
   assert.throws(() => new DenoProcess().spawn("/nonexistent/jabberd-test-program"));
 });
 
-Deno.test("DenoProcess.selfCommand() under deno run starts main.ts with the running Deno", () => {
+Deno.test("DenoProcess.selfCommand() under deno run starts main.ts with the running Deno and the server's V8 flags", () => {
   const main = decodeURIComponent(new URL("../../../main.ts", import.meta.url).pathname);
   assert.equal(Deno.build.standalone, false);
   assert.deepEqual(new DenoProcess().selfCommand(["fork-child", "--id=bot"]), {
     command: Deno.execPath(),
-    args: ["run", "-A", main, "fork-child", "--id=bot"],
+    args: ["run", "-A", V8_FLAGS_ARGUMENT, main, "fork-child", "--id=bot"],
   });
 });
 
