@@ -60,6 +60,14 @@ export const MAM = options({
   "write-delay": duration(0),
 });
 
+/**
+ * Set on an event whose message this feature stamped, since other features fire an event again
+ * (the blocklist read, the archive's backpressure): a mark on the event, not a `WeakSet` of
+ * stanzas, because a weak collection that takes a key per message makes every scavenge slow
+ * (docs/runtime-notes.md, "Garbage collection").
+ */
+const STAMPED = Symbol("mam: stamped");
+type Stamped = { [STAMPED]?: true };
 /** Payloads worth archiving without a body: end-to-end encrypted messages, invitations. */
 const ARCHIVED_PAYLOADS: readonly [string, string][] = [
   ["encrypted", "eu.siacs.conversations.axolotl"],
@@ -199,11 +207,9 @@ export const mam: SmFeature = {
     };
 
     // --- messages arriving for a user: archived, then stamped before carbons and delivery ---
-    /** Stanzas already stamped here (an event fired again by another feature). */
-    const stamped = new WeakSet<Element>();
     const load = (name: string) => (event: StanzaEvent) => {
       const { stanza, to } = event;
-      if (stamped.has(stanza)) return;
+      if ((event as Stamped)[STAMPED]) return;
       const owner = bareText(to);
       stripStanzaIds(stanza, owner);
       if (loaded(owner) || !archivable(stanza)) return;
@@ -212,14 +218,15 @@ export const mam: SmFeature = {
       // leads to, so the sender's next stanza waits for it (ROUTING.md R34).
       return Promise.resolve(loadPolicy(owner)).then(() => api.fire(name, event) ?? true);
     };
-    const stamp = ({ stanza, to, from }: StanzaEvent) => {
+    const stamp = (event: StanzaEvent) => {
+      const { stanza, to, from } = event;
       if (!from) return;
       const policy = loaded(bareText(to));
       // Not in memory: forgotten again meanwhile, delivered unarchived. Archiving nothing: no
       // need to look into the message at all.
       if (!policy || policy.never) return;
-      if (stamped.has(stanza) || !archivable(stanza)) return;
-      stamped.add(stanza);
+      if ((event as Stamped)[STAMPED] || !archivable(stanza)) return;
+      (event as Stamped)[STAMPED] = true;
       const id = archiveFor(to, from, stanza, policy);
       // XEP-0359 §3: the delivered message carries the id the recipient's archive knows it by.
       if (id) stanza.append(xml("stanza-id", { xmlns: NS_SID, by: bareText(to), id }));
@@ -242,7 +249,8 @@ export const mam: SmFeature = {
       if (policy?.never || !archivable(stanza)) return;
       if (policy) {
         const id = archiveFor(origin.jid, to, stanza, policy);
-        if (id) sentIds.set(stanza, { by: owner, id });
+        // Only a user with another session can get a sent carbon to tell the id to.
+        if (id && sm.sessions.ofUser(owner).length > 1) sentIds.set(stanza, { by: owner, id });
         return;
       }
       // The preferences of a session that just bound are still loading: archive once they are
