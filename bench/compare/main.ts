@@ -5,15 +5,16 @@
  *
  * Flags: --quick (fewer users and messages, about a minute per server), --servers=ours,prosody,
  * ejabberd (default all), --cpu-prof=DIR (profile our server; the .cpuprofile lands in DIR),
- * --no-micro (skip the microbenchmarks).
+ * --no-micro (skip the microbenchmarks), --phases=memory,logins,routing (default all),
+ * --no-archive-off (with archiving on, skip the second routing measurement with archiving off).
  */
 import { benchDeliveryTree } from "../delivery_tree.ts";
 import { benchSmRouting } from "../sm_routing.ts";
 import { benchXmlParser } from "../xml_parser.ts";
 import { makeAccounts } from "./accounts.ts";
 import { scramStats } from "./client.ts";
-import { loginPhase, memoryPhase, type Result, routingPhase } from "./load.ts";
-import { ALL, DOMAIN, killAll, type Running } from "./servers.ts";
+import { loginPhase, memoryPhase, type Result, routingPhase, type Target } from "./load.ts";
+import { ALL, ARCHIVING, DOMAIN, killAll, type Running } from "./servers.ts";
 
 const GENERATOR_CORE = "0";
 
@@ -24,6 +25,11 @@ export interface CompareOptions {
   micro: boolean;
   /** The phases to run (all by default): memory, logins, routing. */
   phases: Set<string>;
+  /**
+   * With archiving on (the default), routing is measured once more on a second instance of each
+   * server with archiving off; `--no-archive-off` skips that.
+   */
+  archiveOff: boolean;
 }
 
 export function parseArgs(args: string[]): CompareOptions {
@@ -32,11 +38,13 @@ export function parseArgs(args: string[]): CompareOptions {
     servers: ["ours", "prosody", "ejabberd"],
     micro: true,
     phases: new Set(["memory", "logins", "routing"]),
+    archiveOff: true,
   };
   for (const arg of args) {
     if (arg === "--compare") continue;
     else if (arg === "--quick") options.quick = true;
     else if (arg === "--no-micro") options.micro = false;
+    else if (arg === "--no-archive-off") options.archiveOff = false;
     else if (arg.startsWith("--servers=")) options.servers = arg.slice(10).split(",");
     else if (arg.startsWith("--cpu-prof=")) options.cpuProfDir = arg.slice(11);
     else if (arg.startsWith("--phases=")) options.phases = new Set(arg.slice(9).split(","));
@@ -137,6 +145,29 @@ export async function compare(options: CompareOptions): Promise<void> {
       tempDirs.push(dir);
       let server: Running | undefined;
       console.error(`== ${kind.name} (temp folder ${dir})`);
+      const phase = async (label: string, fn: () => Promise<Result[]>) => {
+        try {
+          for (const r of await fn()) await record(r);
+        } catch (error) {
+          console.error(`  ${kind.name}: ${label} failed: ${error}`);
+          await record({
+            server: kind.name,
+            metric: label,
+            value: NaN,
+            unit: "",
+            note: String(error),
+          });
+        }
+      };
+      /** The routing phase; its figures say whether the server archived. */
+      const routing = async (target: Target, archiving: boolean) =>
+        (await routingPhase(target, users, {
+          users: plan.users,
+          seconds: plan.seconds,
+          warmupSeconds: plan.warmup,
+          rates: plan.rates,
+          deadlineMs: 60_000,
+        })).map((r) => ({ ...r, metric: `${r.metric}, archiving ${archiving ? "on" : "off"}` }));
       try {
         server = await kind.start(dir, accounts, (seconds, how) => {
           console.error(`  ${accountCount} accounts in ${seconds.toFixed(1)} s (${how})`);
@@ -148,20 +179,6 @@ export async function compare(options: CompareOptions): Promise<void> {
           port: running.port,
           domain: DOMAIN,
         });
-        const phase = async (label: string, fn: () => Promise<Result[]>) => {
-          try {
-            for (const r of await fn()) await record(r);
-          } catch (error) {
-            console.error(`  ${kind.name}: ${label} failed: ${error}`);
-            await record({
-              server: kind.name,
-              metric: label,
-              value: NaN,
-              unit: "",
-              note: String(error),
-            });
-          }
-        };
         // First, on a fresh server: RSS before any session is the server's own. Users with
         // rosters of ROSTER_SIZE, each login broadcasting presence to the contacts online.
         if (options.phases.has("memory")) {
@@ -193,14 +210,7 @@ export async function compare(options: CompareOptions): Promise<void> {
           }
         }
         if (options.phases.has("routing")) {
-          await phase("routing", () =>
-            routingPhase(target(), users, {
-              users: plan.users,
-              seconds: plan.seconds,
-              warmupSeconds: plan.warmup,
-              rates: plan.rates,
-              deadlineMs: 60_000,
-            }));
+          await phase("routing", () => routing(target(), ARCHIVING));
         }
       } catch (error) {
         console.error(`  ${kind.name} failed: ${error}`);
@@ -222,10 +232,35 @@ export async function compare(options: CompareOptions): Promise<void> {
       } finally {
         await server?.stop();
         await killAll();
-        // BENCH_KEEP=1 keeps the server's folder (its log, e.g. with BENCH_V8_FLAGS=--trace-gc).
-        if (Deno.env.get("BENCH_KEEP")) console.error(`  kept ${dir}`);
-        else await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
+      // Routing once more with archiving off in every server, as servers are usually compared:
+      // a second instance of the same server, with the routing accounts only.
+      if (options.phases.has("routing") && ARCHIVING && options.archiveOff) {
+        const offDir = `${dir}/archiving-off`;
+        await Deno.mkdir(offDir);
+        let off: Running | undefined;
+        try {
+          off = await kind.start(offDir, users, () => {}, { archiving: false });
+          const started = off;
+          await phase(
+            "routing, archiving off",
+            () =>
+              routing(
+                { name: kind.name, pid: started.pid, port: started.port, domain: DOMAIN },
+                false,
+              ),
+          );
+        } catch (error) {
+          console.error(`  ${kind.name} without archiving failed: ${error}`);
+          if (off) console.error(await off.logTail());
+        } finally {
+          await off?.stop();
+          await killAll();
+        }
+      }
+      // BENCH_KEEP=1 keeps the server's folder (its log, e.g. with BENCH_V8_FLAGS=--trace-gc).
+      if (Deno.env.get("BENCH_KEEP")) console.error(`  kept ${dir}`);
+      else await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   } finally {
     await killAll();

@@ -32,6 +32,12 @@ export interface Running {
   logTail(): Promise<string>;
 }
 
+export interface StartOptions {
+  cpuProfDir?: string;
+  /** Message archiving (XEP-0313) on, in each server's own way; default `ARCHIVING`. */
+  archiving?: boolean;
+}
+
 export interface ServerKind {
   name: string;
   /** Why it cannot run here (a missing package), or undefined. */
@@ -41,7 +47,7 @@ export interface ServerKind {
     dir: string,
     accounts: Account[],
     onImport: (seconds: number, how: string) => void,
-    options: { cpuProfDir?: string },
+    options: StartOptions,
   ): Promise<Running>;
 }
 
@@ -184,7 +190,12 @@ export const ours: ServerKind = {
   missing: async () => (await which("taskset")) ? undefined : "taskset (util-linux) is missing",
   async start(dir, accounts, onImport, options) {
     const port = freePort();
-    const env = { BENCH_PORT: String(port), BENCH_DATA: `${dir}/data`, BENCH_DOMAIN: DOMAIN };
+    const env = {
+      BENCH_PORT: String(port),
+      BENCH_DATA: `${dir}/data`,
+      BENCH_DOMAIN: DOMAIN,
+      BENCH_MAM: (options.archiving ?? ARCHIVING) ? "always" : "never",
+    };
     const config = `${ROOT}bench/jabberd.xml`;
     await Deno.writeTextFile(`${dir}/users.xml`, xep0227(DOMAIN, accounts, false));
     const started = performance.now();
@@ -223,7 +234,8 @@ export const prosody: ServerKind = {
     if (!await which("prosody")) return "prosody is missing (Debian package prosody, 0.12)";
     return (await which("taskset")) ? undefined : "taskset (util-linux) is missing";
   },
-  async start(dir, accounts, onImport) {
+  async start(dir, accounts, onImport, options) {
+    const archiving = options.archiving ?? ARCHIVING;
     const port = freePort();
     const data = `${dir}/data`;
     const started = performance.now();
@@ -257,7 +269,7 @@ default_archive_policy = true
 archive_expires_after = "never"
 -- No mod_limits: rate limits off.
 modules_enabled = { "roster", "saslauth", "disco", "carbons", "private", "vcard_legacy",
-  "version", "uptime", "time", "ping", "blocklist", "offline"${ARCHIVING ? `, "mam"` : ""} }
+  "version", "uptime", "time", "ping", "blocklist", "offline"${archiving ? `, "mam"` : ""} }
 modules_disabled = { "s2s" }
 VirtualHost "${DOMAIN}"
 `,
@@ -303,7 +315,8 @@ export const ejabberd: ServerKind = {
     if (!await which("erl")) return "erl is missing (comes with the Debian package ejabberd)";
     return (await which("taskset")) ? undefined : "taskset (util-linux) is missing";
   },
-  async start(dir, accounts, onImport) {
+  async start(dir, accounts, onImport, options) {
+    const archiving = options.archiving ?? ARCHIVING;
     const port = freePort();
     const node = `bench${Deno.pid}x${port}@localhost`;
     const cookie = `bench${crypto.randomUUID().replaceAll("-", "")}`;
@@ -350,7 +363,7 @@ modules:
   mod_privacy: {}
   mod_offline: {}
   mod_admin_extra: {}
-${ARCHIVING ? "  mod_mam: {default: always, db_type: mnesia}\n" : ""}`,
+${archiving ? "  mod_mam: {default: always, db_type: mnesia}\n" : ""}`,
     );
     const env = {
       EJABBERD_CONFIG_PATH: `${dir}/ejabberd.yml`,
