@@ -86,9 +86,9 @@ if (import.meta.main) {
   const missing = Deno.args[0] === "start" ? missingV8Flags() : [];
   if (missing.length > 0) {
     // Said once, before the config is read: the server runs, but with GC pauses of 10-20 ms and
-    // about twice the CPU per routed message (docs/runtime-notes.md, "Garbage collection").
+    // up to twice the CPU per routed message (docs/runtime-notes.md, "Garbage collection").
     console.error(
-      `jabberd: running without the V8 flag ${missing.join(",")}; routing costs about twice ` +
+      `jabberd: running without the V8 flag ${missing.join(",")}; routing costs up to twice ` +
         `the CPU and GC pauses reach 10-20 ms. Start it with \`deno task start\` or ` +
         `\`deno run -A ${V8_FLAGS_ARGUMENT} main.ts start\`.`,
     );
