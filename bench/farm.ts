@@ -24,7 +24,7 @@ import { type Result, routeOnline, type Target } from "./compare/load.ts";
 import { cpuSeconds, spawnLogged } from "./compare/proc.ts";
 import { freePort, jabberdImport } from "./compare/servers.ts";
 import { nodesOfClients } from "./farm_placement.ts";
-import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
+import { DenoProcess } from "../src/adapters/deno/process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CONFIG = `${ROOT}bench/farm.xml`;
@@ -121,22 +121,11 @@ async function startFarm(
   // The config as node n1 reads it (it needs a JABBERD_NODE).
   await jabberdImport(CONFIG, `${dir}/users.xml`, { ...env, JABBERD_NODE: "n1" });
   const log = `${dir}/farm.log`;
+  // `jabberd start --nodes N` as the server starts itself (the running Deno, its V8 flags).
+  const jabberd = new DenoProcess().selfCommand(["start", "-c", CONFIG, "--nodes", String(nodes)]);
   const { child } = spawnLogged(
     "taskset",
-    [
-      "-c",
-      cores,
-      Deno.execPath(),
-      "run",
-      "-A",
-      V8_FLAGS_ARGUMENT,
-      `${ROOT}main.ts`,
-      "start",
-      "-c",
-      CONFIG,
-      "--nodes",
-      String(nodes),
-    ],
+    ["-c", cores, jabberd.command, ...jabberd.args],
     log,
     env,
   );

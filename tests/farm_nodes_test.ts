@@ -11,9 +11,10 @@ import { Client } from "../bench/compare/client.ts";
 import { freePort } from "../bench/compare/servers.ts";
 import { nodesOfClients } from "../bench/farm_placement.ts";
 import { needs, type Peer } from "./interop/peers.ts";
-import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
+import { DenoProcess } from "../src/adapters/deno/process.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** `main.ts ARGS` as the server starts itself: the running Deno, the server's V8 flags. */
+const jabberdCommand = (args: string[]) => new DenoProcess().selfCommand(args);
 const DOMAIN = "localhost";
 
 async function natsServer(): Promise<Peer> {
@@ -84,8 +85,9 @@ class Farm {
   readonly seen = new Set<number>();
 
   constructor(readonly dir: string, readonly c2sPort: number) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", V8_FLAGS_ARGUMENT, MAIN, "start", "-c", "farm.xml", "--nodes", "2"],
+    const { command, args } = jabberdCommand(["start", "-c", "farm.xml", "--nodes", "2"]);
+    this.child = new Deno.Command(command, {
+      args,
       cwd: dir,
       env: { NO_COLOR: "1" },
       stdin: "null",
@@ -150,8 +152,9 @@ class Farm {
 
 /** Runs `main.ts COMMAND -c farm.xml` in `dir` to its end (as node n1 reads the config). */
 async function jabberd(dir: string, args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args, "-c", "farm.xml"],
+  const command = jabberdCommand([...args, "-c", "farm.xml"]);
+  const { code, stdout, stderr } = await new Deno.Command(command.command, {
+    args: command.args,
     cwd: dir,
     env: { NO_COLOR: "1", JABBERD_NODE: "n1" },
     stdin: "null",
@@ -166,8 +169,9 @@ async function startFarm(users: string[]): Promise<Farm> {
   const c2sPort = freePort();
   await Deno.writeTextFile(`${dir}/farm.xml`, farmXml(c2sPort, freePort()));
   for (const user of users) {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "user", "add", `${user}@${DOMAIN}`, "--password", `pw-${user}`],
+    const add = jabberdCommand(["user", "add", `${user}@${DOMAIN}`, "--password", `pw-${user}`]);
+    const { code, stderr } = await new Deno.Command(add.command, {
+      args: add.args,
       cwd: dir,
       env: { NO_COLOR: "1", JABBERD_NODE: "n1", JABBERD_CONFIG: "farm.xml" },
       stdin: "null",

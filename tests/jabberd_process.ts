@@ -8,11 +8,9 @@
  */
 
 import { freePort } from "../src/adapters/_throwaway.ts";
-import { V8_FLAGS_ARGUMENT } from "../src/adapters/deno/v8_flags.ts";
+import { DenoProcess } from "../src/adapters/deno/process.ts";
 
 export { freePort };
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /**
  * Sends `signal` to `child` and waits for its end; SIGKILL after `graceMs` if it is still there
@@ -108,17 +106,15 @@ export class JabberdProcess {
   /** Starts the process and waits until its output from now on matches `ready`. */
   async start(ready: RegExp): Promise<void> {
     const from = this.output.length;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        V8_FLAGS_ARGUMENT,
-        MAIN,
-        "start",
-        "-c",
-        this.config,
-        ...this.#options.args ?? [],
-      ],
+    // As the server starts itself (supervisor, `<fork>`): the running Deno, its V8 flags.
+    const { command, args } = new DenoProcess().selfCommand([
+      "start",
+      "-c",
+      this.config,
+      ...this.#options.args ?? [],
+    ]);
+    const child = new Deno.Command(command, {
+      args,
       cwd: this.#options.cwd,
       env: { NO_COLOR: "1", ...this.#options.env },
       stdin: "null",
